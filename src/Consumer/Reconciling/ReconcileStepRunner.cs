@@ -1,0 +1,52 @@
+using PatroniModel.Reconciler.Endpoints;
+using PatroniModel.Reconciler.Reports;
+using PatroniModel.Reconciler.Slots;
+using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Consumer.Reconciling;
+
+/// <summary>
+/// Runs the product's <see cref="SlotReconciler"/> for a <c>reconcile</c> step against any <see cref="IPatroniEndpoint"/>
+/// (the model's or the real cluster's) and records its report in the vocabulary's terms.
+/// </summary>
+public static class ReconcileStepRunner
+{
+    public static async Task<ReconcileObservation> RunAsync(
+        SlotReconciler reconciler, string slot, ConsumerPosition? position, CancellationToken cancellationToken = default)
+    {
+        var confirmed = position is null ? null : new ConfirmedPosition(position.LastConfirmed.ToNpgsql(), position.Timeline);
+        try
+        {
+            var report = await reconciler.EnsureSlotAsync(slot, confirmed, cancellationToken).ConfigureAwait(false);
+            return ToObservation(report);
+        }
+        catch (Exception e) when (e is PatroniUnreachableException or NoLeaderException)
+        {
+            return new ReconcileObservation(slot, ReconcileOutcome.Error, null, position?.LastConfirmed, null, null, null, 0, 0, null, false, e.Message);
+        }
+    }
+
+    public static ReconcileObservation ToObservation(SlotReport report) => new(
+        report.Slot,
+        report.Outcome switch
+        {
+            SlotOutcome.Found => ReconcileOutcome.Found,
+            SlotOutcome.FoundAhead => ReconcileOutcome.FoundAhead,
+            SlotOutcome.RecreatedWithGap => ReconcileOutcome.RecreatedWithGap,
+            SlotOutcome.RecreatedNoGap => ReconcileOutcome.RecreatedNoGap,
+            SlotOutcome.Created => ReconcileOutcome.Created,
+            SlotOutcome.Diverged => ReconcileOutcome.Diverged,
+            _ => throw new ArgumentOutOfRangeException(nameof(report), report.Outcome, "unknown outcome"),
+        },
+        report.Leader,
+        report.LastConfirmed?.Lsn.ToLsn(),
+        report.SlotPosition.ToLsn(),
+        report.Gap?.Start.ToLsn(),
+        report.Gap?.End.ToLsn(),
+        report.Gap?.Bytes ?? 0,
+        report.DuplicateBytes,
+        report.Fork?.Lsn.ToLsn(),
+        report.Protection == SlotProtection.Unprotected,
+        report.ToLogLine());
+}

@@ -1,0 +1,2 @@
+namespace PatroniModel.Exploration;
+internal static class AssemblyMarker;

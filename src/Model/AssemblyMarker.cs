@@ -1,0 +1,2 @@
+namespace PatroniModel.Model;
+internal static class AssemblyMarker;

@@ -1,0 +1,2 @@
+namespace PatroniModel.RealCluster;
+internal static class AssemblyMarker;

@@ -1,0 +1,181 @@
+using System.Collections.Immutable;
+
+namespace PatroniModel.Scenarios.Configuration;
+
+/// <summary>Patroni's <c>synchronous_mode</c> / <c>synchronous_mode_strict</c> (Patroni docs: replication_modes).</summary>
+public enum SynchronousMode
+{
+    Off,
+    On,
+    Strict,
+}
+
+/// <summary>Which of Patroni's DCS sections the real cluster uses: <c>etcd:</c> (v2 API, default) or <c>etcd3:</c>.</summary>
+public enum DcsFlavor
+{
+    Etcd,
+    Etcd3,
+}
+
+/// <summary>
+/// A cluster under test: members <c>pg1..pgN</c> and Patroni's dynamic configuration
+/// (Patroni docs: dynamic_configuration). Durations are whole seconds, as Patroni takes them.
+/// </summary>
+public sealed record ClusterConfig
+{
+    public const int MaxMembers = 9;
+
+    public int Members { get; init; } = 3;
+    public int Ttl { get; init; } = 10;
+    public int LoopWait { get; init; } = 2;
+    public int RetryTimeout { get; init; } = 4;
+    public long MaximumLagOnFailover { get; init; } = 1_048_576;
+    public SynchronousMode SynchronousMode { get; init; } = SynchronousMode.Off;
+
+    /// <summary>Logical permanent slots (plugin <see cref="SlotDefaults.Plugin"/> on <see cref="SlotDefaults.Database"/>).</summary>
+    public ImmutableArray<string> PermanentSlots { get; init; } = [];
+
+    /// <summary>Slot names matched by Patroni's <c>ignore_slots</c>.</summary>
+    public ImmutableArray<string> IgnoreSlots { get; init; } = [];
+
+    public DcsFlavor Dcs { get; init; } = DcsFlavor.Etcd;
+
+    public static ClusterConfig Default { get; } = new();
+
+    public IEnumerable<string> MemberNames => Enumerable.Range(1, Members).Select(MemberName);
+
+    public static string MemberName(int index) => $"pg{index}";
+
+    public bool HasMember(string name) => MemberNames.Contains(name, StringComparer.Ordinal);
+
+    /// <summary>The configuration after a <c>PATCH /config</c>.</summary>
+    public ClusterConfig Apply(ConfigPatch patch) => this with
+    {
+        Ttl = patch.Ttl ?? Ttl,
+        LoopWait = patch.LoopWait ?? LoopWait,
+        RetryTimeout = patch.RetryTimeout ?? RetryTimeout,
+        MaximumLagOnFailover = patch.MaximumLagOnFailover ?? MaximumLagOnFailover,
+        SynchronousMode = patch.SynchronousMode ?? SynchronousMode,
+        PermanentSlots = patch.PermanentSlots ?? PermanentSlots,
+        IgnoreSlots = patch.IgnoreSlots ?? IgnoreSlots,
+    };
+
+    /// <summary>Checks the values Patroni itself would refuse or that make no sense for a test cluster.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Members is < 1 or > MaxMembers)
+        {
+            yield return $"members must be 1..{MaxMembers}, got {Members}";
+        }
+        if (Ttl < 2)
+        {
+            yield return $"ttl must be at least 2 s, got {Ttl}";
+        }
+        if (LoopWait < 1)
+        {
+            yield return $"loop_wait must be at least 1 s, got {LoopWait}";
+        }
+        if (RetryTimeout < 1)
+        {
+            yield return $"retry_timeout must be at least 1 s, got {RetryTimeout}";
+        }
+        if (Ttl < LoopWait + RetryTimeout)
+        {
+            yield return $"ttl ({Ttl}) must be at least loop_wait + retry_timeout ({LoopWait + RetryTimeout}), as Patroni requires";
+        }
+        if (MaximumLagOnFailover < 0)
+        {
+            yield return $"maximum_lag_on_failover must not be negative, got {MaximumLagOnFailover}";
+        }
+        foreach (var slot in PermanentSlots.Concat(IgnoreSlots))
+        {
+            if (!SlotDefaults.IsValidSlotName(slot))
+            {
+                yield return $"'{slot}' is not a valid slot name ({SlotDefaults.SlotNameRule})";
+            }
+        }
+    }
+}
+
+/// <summary>A <c>PATCH /config</c>: only the fields that are set change.</summary>
+public sealed record ConfigPatch
+{
+    public ImmutableArray<string>? PermanentSlots { get; init; }
+    public ImmutableArray<string>? IgnoreSlots { get; init; }
+    public int? Ttl { get; init; }
+    public int? LoopWait { get; init; }
+    public int? RetryTimeout { get; init; }
+    public long? MaximumLagOnFailover { get; init; }
+    public SynchronousMode? SynchronousMode { get; init; }
+
+    /// <summary>True when the patch changes the permanent slots, which makes Patroni reload its slot state.</summary>
+    public bool TouchesPermanentSlots => PermanentSlots is not null;
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (PermanentSlots is { } p)
+        {
+            parts.Add($"permanent_slots=[{string.Join(',', p)}]");
+        }
+        if (IgnoreSlots is { } i)
+        {
+            parts.Add($"ignore_slots=[{string.Join(',', i)}]");
+        }
+        if (Ttl is { } ttl)
+        {
+            parts.Add($"ttl={ttl}");
+        }
+        if (LoopWait is { } lw)
+        {
+            parts.Add($"loop_wait={lw}");
+        }
+        if (RetryTimeout is { } rt)
+        {
+            parts.Add($"retry_timeout={rt}");
+        }
+        if (MaximumLagOnFailover is { } lag)
+        {
+            parts.Add($"maximum_lag_on_failover={lag}");
+        }
+        if (SynchronousMode is { } sm)
+        {
+            parts.Add($"synchronous_mode={SynchronousModeNames.ToName(sm)}");
+        }
+        return string.Join(' ', parts);
+    }
+}
+
+public static class SynchronousModeNames
+{
+    public static string ToName(SynchronousMode mode) => mode switch
+    {
+        SynchronousMode.Off => "off",
+        SynchronousMode.On => "on",
+        SynchronousMode.Strict => "strict",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+    };
+
+    public static bool TryParse(string? text, out SynchronousMode mode)
+    {
+        switch (text)
+        {
+            case "off": mode = SynchronousMode.Off; return true;
+            case "on": mode = SynchronousMode.On; return true;
+            case "strict": mode = SynchronousMode.Strict; return true;
+            default: mode = SynchronousMode.Off; return false;
+        }
+    }
+}
+
+/// <summary>The slot conventions every cluster of this project uses.</summary>
+public static class SlotDefaults
+{
+    public const string Plugin = "test_decoding";
+    public const string Database = "postgres";
+    public const string SlotNameRule = "lower-case letters, digits and underscores, 1 to 63 characters";
+
+    /// <summary>PostgreSQL's rule for replication slot names (ReplicationSlotValidateName): <c>[a-z0-9_]{1,63}</c>.</summary>
+    public static bool IsValidSlotName(string? name) =>
+        name is { Length: >= 1 and <= 63 } && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+}

@@ -1,0 +1,192 @@
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Scenarios.Faults;
+
+/// <summary>
+/// One step of a fault sequence: the single vocabulary that the generators, the model and the real cluster speak.
+/// <see cref="object.ToString"/> is one short stable line, so a history reads like a Jepsen history.
+/// </summary>
+public abstract record Step
+{
+    /// <summary>The step's kind as written in sequence files (<c>kill</c>, <c>switchover</c>, ...).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The member the step acts on, when it acts on one.</summary>
+    public virtual IEnumerable<string> Members => [];
+
+    /// <summary>The slot the step acts on, when it acts on one.</summary>
+    public virtual string? Slot => null;
+}
+
+/// <summary>Create a logical slot on the leader; <paramref name="Permanent"/> also declares it in Patroni's permanent slots.</summary>
+public sealed record CreateSlot(string SlotName, bool Permanent = false) : Step
+{
+    public override string Kind => StepKinds.CreateSlot;
+    public override string? Slot => SlotName;
+    public override string ToString() => Permanent ? $"create-slot {SlotName} permanent" : $"create-slot {SlotName}";
+}
+
+/// <summary>Drop a slot on the leader (and from the permanent slots when it is one).</summary>
+public sealed record DropSlot(string SlotName) : Step
+{
+    public override string Kind => StepKinds.DropSlot;
+    public override string? Slot => SlotName;
+    public override string ToString() => $"drop-slot {SlotName}";
+}
+
+/// <summary>The client writes <paramref name="Rows"/> rows, one transaction each, to whoever is leader.</summary>
+public sealed record Write(int Rows) : Step
+{
+    public override string Kind => StepKinds.Write;
+    public override string ToString() => $"write {Rows}";
+}
+
+/// <summary>The consumer reads the slot up to the current end and confirms (persists) that position.</summary>
+public sealed record Consume(string SlotName) : Step
+{
+    public override string Kind => StepKinds.Consume;
+    public override string? Slot => SlotName;
+    public override string ToString() => $"consume {SlotName}";
+}
+
+/// <summary>Move WAL by about <paramref name="Bytes"/> bytes without client rows (a logical message).</summary>
+public sealed record AdvanceWal(long Bytes) : Step
+{
+    public override string Kind => StepKinds.AdvanceWal;
+    public override string ToString() => $"advance-wal {Bytes}";
+}
+
+/// <summary>CHECKPOINT on the leader.</summary>
+public sealed record Checkpoint : Step
+{
+    public override string Kind => StepKinds.Checkpoint;
+    public override string ToString() => "checkpoint";
+}
+
+/// <summary>Graceful switchover (<c>POST /switchover</c>); <paramref name="To"/> null lets Patroni pick.</summary>
+public sealed record Switchover(string From, string? To = null) : Step
+{
+    public override string Kind => StepKinds.Switchover;
+    public override IEnumerable<string> Members => To is null ? [From] : [From, To];
+    public override string ToString() => $"switchover {From}->{To ?? "any"}";
+}
+
+/// <summary>Manual failover to a candidate (<c>POST /failover</c>); works without a healthy leader.</summary>
+public sealed record Failover(string To) : Step
+{
+    public override string Kind => StepKinds.Failover;
+    public override IEnumerable<string> Members => [To];
+    public override string ToString() => $"failover ->{To}";
+}
+
+/// <summary>Base of the steps that act on one member.</summary>
+public abstract record MemberStep(string Member) : Step
+{
+    public override IEnumerable<string> Members => [Member];
+    public sealed override string ToString() => $"{Kind} {Member}";
+}
+
+/// <summary>SIGKILL the member (Patroni and PostgreSQL die at once).</summary>
+public sealed record Kill(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Kill;
+}
+
+/// <summary>Start a killed member again.</summary>
+public sealed record Start(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Start;
+}
+
+/// <summary>Freeze the member (<c>docker pause</c>: Patroni and PostgreSQL both stop running).</summary>
+public sealed record Freeze(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Freeze;
+}
+
+/// <summary>Thaw a frozen member (<c>docker unpause</c>).</summary>
+public sealed record Thaw(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Thaw;
+}
+
+/// <summary>Cut the member off the network (DCS and the other members).</summary>
+public sealed record Partition(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Partition;
+}
+
+/// <summary>Reconnect a partitioned member.</summary>
+public sealed record Heal(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Heal;
+}
+
+/// <summary>Patroni restarts the member's PostgreSQL (<c>POST /restart</c>); reloads Patroni's slot state.</summary>
+public sealed record Restart(string Member) : MemberStep(Member)
+{
+    public override string Kind => StepKinds.Restart;
+}
+
+/// <summary>Change Patroni's dynamic configuration (<c>PATCH /config</c>).</summary>
+public sealed record PatchConfig(ConfigPatch Patch) : Step
+{
+    public override string Kind => StepKinds.PatchConfig;
+    public override string ToString() => $"patch-config {Patch}";
+}
+
+/// <summary>
+/// Run the reconciler's EnsureSlot for the slot with the consumer's last confirmed position
+/// (or <paramref name="LastConfirmed"/> when given, to test the reconciler at a chosen position).
+/// </summary>
+public sealed record Reconcile(string SlotName, Lsn? LastConfirmed = null) : Step
+{
+    public override string Kind => StepKinds.Reconcile;
+    public override string? Slot => SlotName;
+    public override string ToString() => LastConfirmed is { } lc ? $"reconcile {SlotName} from {lc}" : $"reconcile {SlotName}";
+}
+
+/// <summary>Wait until the cluster is stable: one leader, every running member streaming from it (or a documented timeout).</summary>
+public sealed record Settle : Step
+{
+    public override string Kind => StepKinds.Settle;
+    public override string ToString() => "settle";
+}
+
+/// <summary>Let <paramref name="Seconds"/> of (virtual or real) time pass.</summary>
+public sealed record Wait(int Seconds) : Step
+{
+    public override string Kind => StepKinds.Wait;
+    public override string ToString() => $"wait {Seconds}s";
+}
+
+/// <summary>The step kinds as written in sequence files.</summary>
+public static class StepKinds
+{
+    public const string CreateSlot = "create-slot";
+    public const string DropSlot = "drop-slot";
+    public const string Write = "write";
+    public const string Consume = "consume";
+    public const string AdvanceWal = "advance-wal";
+    public const string Checkpoint = "checkpoint";
+    public const string Switchover = "switchover";
+    public const string Failover = "failover";
+    public const string Kill = "kill";
+    public const string Start = "start";
+    public const string Freeze = "freeze";
+    public const string Thaw = "thaw";
+    public const string Partition = "partition";
+    public const string Heal = "heal";
+    public const string Restart = "restart";
+    public const string PatchConfig = "patch-config";
+    public const string Reconcile = "reconcile";
+    public const string Settle = "settle";
+    public const string Wait = "wait";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        CreateSlot, DropSlot, Write, Consume, AdvanceWal, Checkpoint, Switchover, Failover, Kill, Start,
+        Freeze, Thaw, Partition, Heal, Restart, PatchConfig, Reconcile, Settle, Wait,
+    ];
+}
