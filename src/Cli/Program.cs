@@ -1,3 +1,4 @@
+using PatroniModel.Cli.Commands;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Cli;
@@ -5,50 +6,36 @@ namespace PatroniModel.Cli;
 /// <summary>The <c>patroni-model</c> command. Exit codes: 0 ok, 1 property failure or disagreement, 2 bad input.</summary>
 public static class Program
 {
-    public const int Ok = 0;
-    public const int Failure = 1;
-    public const int BadInput = 2;
+    public const string Usage =
+        "usage: patroni-model explore [--seed S] [--runs N]\n" +
+        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--real]\n" +
+        "       patroni-model bench [--steps 30] [--members 3] [--seconds 20]";
 
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine("usage: patroni-model explore [--seed S] [--runs N] | replay <sequence.json> [--real] | bench [--steps 30] [--members 3] [--seconds 20]");
-            return args.Length == 0 ? BadInput : Ok;
+            (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
+            return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
         }
         try
         {
+            var rest = args[1..];
             return args[0] switch
             {
-                "replay" when args.Length >= 2 => Replay(args[1]),
-                "explore" => Explore(),
-                _ => Bad($"unknown command '{string.Join(' ', args)}' (try: explore, replay <file>, bench)"),
+                "explore" => await ExploreCommand.RunAsync(rest),
+                "replay" => await ReplayCommand.RunAsync(rest),
+                "bench" => await BenchCommand.RunAsync(rest),
+                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, bench)"),
             };
         }
         catch (SequenceFormatException e)
         {
-            return Bad(e.Message);
+            return ExitCodes.Bad(e.Message);
         }
-    }
-
-    private static int Replay(string path)
-    {
-        var sequence = SequenceFile.Load(path);
-        SequenceFile.Validate(sequence, path);
-        Console.WriteLine(sequence.History());
-        Console.WriteLine("model not built yet");
-        return Ok;
-    }
-
-    private static int Explore()
-    {
-        Console.WriteLine("model not built yet");
-        return Ok;
-    }
-
-    private static int Bad(string message)
-    {
-        Console.Error.WriteLine($"patroni-model: {message}");
-        return BadInput;
+        catch (UsageException e)
+        {
+            return ExitCodes.Bad(e.Message);
+        }
     }
 }

@@ -7,13 +7,13 @@ using PatroniModel.Scenarios.Wal;
 namespace PatroniModel.Consumer.Reconciling;
 
 /// <summary>
-/// Runs the product's <see cref="SlotReconciler"/> for a <c>reconcile</c> step against any <see cref="IPatroniEndpoint"/>
+/// Runs the product's <see cref="SlotReconciler"/> (or any <see cref="ISlotReconciler"/>) for a <c>reconcile</c> step against any <see cref="IPatroniEndpoint"/>
 /// (the model's or the real cluster's) and records its report in the vocabulary's terms.
 /// </summary>
 public static class ReconcileStepRunner
 {
     public static async Task<ReconcileObservation> RunAsync(
-        SlotReconciler reconciler, string slot, ConsumerPosition? position, CancellationToken cancellationToken = default)
+        ISlotReconciler reconciler, string slot, ConsumerPosition? position, CancellationToken cancellationToken = default)
     {
         var confirmed = position is null ? null : new ConfirmedPosition(position.LastConfirmed.ToNpgsql(), position.Timeline);
         try

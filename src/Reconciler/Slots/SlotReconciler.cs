@@ -15,7 +15,7 @@ namespace PatroniModel.Reconciler.Slots;
 /// The leader is re-discovered through Patroni's REST API on every call. The reconciler never drops a slot and never
 /// changes Patroni's configuration: Patroni's permanent slots are Patroni's (https://patroni.readthedocs.io/en/latest/dynamic_configuration.html).
 /// </remarks>
-public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "test_decoding")
+public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "test_decoding") : ISlotReconciler
 {
     /// <summary>
     /// Finds the leader, checks <paramref name="slot"/> against the consumer's <paramref name="lastConfirmed"/> position,

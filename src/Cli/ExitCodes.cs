@@ -1,0 +1,19 @@
+namespace PatroniModel.Cli;
+
+/// <summary>The command's exit codes.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int BadInput = 2;
+
+    /// <summary>Writes one line to stderr and returns <see cref="BadInput"/>.</summary>
+    public static int Bad(string message)
+    {
+        Console.Error.WriteLine($"patroni-model: {message}");
+        return BadInput;
+    }
+}
+
+/// <summary>A command line the command can't use; its message is the one line printed.</summary>
+public sealed class UsageException(string message) : Exception(message);
