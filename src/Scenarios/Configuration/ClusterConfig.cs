@@ -60,6 +60,17 @@ public sealed record ClusterConfig
         IgnoreSlots = patch.IgnoreSlots ?? IgnoreSlots,
     };
 
+    /// <summary>Value equality, slot lists compared by content.</summary>
+    public bool Equals(ClusterConfig? other) =>
+        other is not null
+        && (Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs)
+        == (other.Members, other.Ttl, other.LoopWait, other.RetryTimeout, other.MaximumLagOnFailover, other.SynchronousMode, other.Dcs)
+        && PermanentSlots.SequenceEqual(other.PermanentSlots)
+        && IgnoreSlots.SequenceEqual(other.IgnoreSlots);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs, PermanentSlots.Length);
+
     /// <summary>Checks the values Patroni itself would refuse or that make no sense for a test cluster.</summary>
     public IEnumerable<string> Problems()
     {
@@ -107,6 +118,19 @@ public sealed record ConfigPatch
     public int? RetryTimeout { get; init; }
     public long? MaximumLagOnFailover { get; init; }
     public SynchronousMode? SynchronousMode { get; init; }
+
+    /// <summary>Value equality, slot lists compared by content.</summary>
+    public bool Equals(ConfigPatch? other) =>
+        other is not null
+        && (Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode)
+        == (other.Ttl, other.LoopWait, other.RetryTimeout, other.MaximumLagOnFailover, other.SynchronousMode)
+        && SameSlots(PermanentSlots, other.PermanentSlots)
+        && SameSlots(IgnoreSlots, other.IgnoreSlots);
+
+    public override int GetHashCode() => HashCode.Combine(Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode);
+
+    private static bool SameSlots(ImmutableArray<string>? a, ImmutableArray<string>? b) =>
+        a is null ? b is null : b is not null && a.Value.SequenceEqual(b.Value);
 
     /// <summary>True when the patch changes the permanent slots, which makes Patroni reload its slot state.</summary>
     public bool TouchesPermanentSlots => PermanentSlots is not null;
