@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using PatroniModel.Conformance.Running;
+using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Sequences;
+
+namespace PatroniModel.Conformance.Artifacts;
+
+/// <summary>
+/// Writes a run's evidence under <c>artifacts/&lt;kind&gt;/&lt;utc&gt;/</c>: the sequence, history.txt (one line per step),
+/// history.jsonl (one JSON record per step and side, Jepsen style, with the observation after it), the comparison when
+/// both sides ran, and timeline.html.
+/// </summary>
+public static class ArtifactWriter
+{
+    /// <summary>A fresh directory <c>artifacts/&lt;kind&gt;/&lt;utc&gt;</c> under <paramref name="root"/>.</summary>
+    public static string CreateDirectory(string kind, DateTimeOffset utc, string root = "artifacts")
+    {
+        var stamp = utc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var directory = Path.Combine(root, kind, stamp);
+        for (var n = 2; Directory.Exists(directory); n++)
+        {
+            directory = Path.Combine(root, kind, $"{stamp}-{n}");
+        }
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    public static void Write(string directory, Sequence sequence, SideHistory model, SideHistory? reality = null, ConformanceReport? report = null)
+    {
+        Directory.CreateDirectory(directory);
+        SequenceFile.Save(sequence, Path.Combine(directory, "sequence.json"));
+        var text = new StringBuilder();
+        var jsonl = new StringBuilder();
+        foreach (var side in reality is null ? [model] : new[] { model, reality })
+        {
+            text.Append($"# {side.Side}\n");
+            text.Append($"    initial: {side.Initial}\n");
+            foreach (var entry in side.Entries)
+            {
+                text.Append(entry).Append('\n');
+                text.Append($"    {entry.After}\n");
+                jsonl.Append(ObservationJson.HistoryRecord(entry.Index, entry.Result, entry.After, side.Side)).Append('\n');
+            }
+        }
+        if (report is not null)
+        {
+            text.Append("# comparison\n");
+            foreach (var step in report.Steps)
+            {
+                text.Append(step).Append('\n');
+            }
+            text.Append(report.Verdict).Append('\n');
+        }
+        File.WriteAllText(Path.Combine(directory, "history.txt"), text.ToString());
+        File.WriteAllText(Path.Combine(directory, "history.jsonl"), jsonl.ToString());
+        File.WriteAllText(Path.Combine(directory, "timeline.html"), TimelinePage.Render(sequence, model, reality, report?.Steps));
+    }
+}
