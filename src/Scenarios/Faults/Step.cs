@@ -138,13 +138,20 @@ public sealed record PatchConfig(ConfigPatch Patch) : Step
 
 /// <summary>
 /// Run the reconciler's EnsureSlot for the slot with the consumer's last confirmed position
-/// (or <paramref name="LastConfirmed"/> when given, to test the reconciler at a chosen position).
+/// (or <paramref name="LastConfirmed"/> when given, to test the reconciler at a chosen position, read on
+/// <paramref name="Timeline"/> when given, else on the leader's current timeline).
 /// </summary>
-public sealed record Reconcile(string SlotName, Lsn? LastConfirmed = null) : Step
+public sealed record Reconcile(string SlotName, Lsn? LastConfirmed = null, int? Timeline = null) : Step
 {
     public override string Kind => StepKinds.Reconcile;
     public override string? Slot => SlotName;
-    public override string ToString() => LastConfirmed is { } lc ? $"reconcile {SlotName} from {lc}" : $"reconcile {SlotName}";
+    public override string ToString() =>
+        (LastConfirmed, Timeline) switch
+        {
+            ({ } lc, { } tl) => $"reconcile {SlotName} from {lc} tl{tl}",
+            ({ } lc, null) => $"reconcile {SlotName} from {lc}",
+            _ => $"reconcile {SlotName}",
+        };
 }
 
 /// <summary>Wait until the cluster is stable: one leader, every running member streaming from it (or a documented timeout).</summary>

@@ -173,13 +173,28 @@ public static class SequenceFile
             StepKinds.Heal => new Heal(Member("member")),
             StepKinds.Restart => new Restart(Member("member")),
             StepKinds.PatchConfig => new PatchConfig(ReadPatch(reader, element)),
-            StepKinds.Reconcile => new Reconcile(Slot(), reader.OptionalLsn(element, "last_confirmed")),
+            StepKinds.Reconcile => ReadReconcile(reader, element, Slot()),
             StepKinds.Settle => new Settle(),
             StepKinds.Wait => new Wait(reader.RequiredPositiveInt(element, "seconds")),
             _ => throw reader.Error($"unknown step kind '{kind}' (known: {string.Join(", ", StepKinds.All)})"),
         };
         reader.RejectUnknown(element, ["kind", .. StepFields(step)], $"step '{kind}'");
         return step;
+    }
+
+    private static Reconcile ReadReconcile(FieldReader reader, JsonElement element, string slot)
+    {
+        var lastConfirmed = reader.OptionalLsn(element, "last_confirmed");
+        var timeline = reader.OptionalInt(element, "timeline");
+        if (timeline is not null && lastConfirmed is null)
+        {
+            throw reader.Error("field 'timeline' needs 'last_confirmed'");
+        }
+        if (timeline is < 1)
+        {
+            throw reader.Error($"field 'timeline' must be >= 1, found {timeline}");
+        }
+        return new Reconcile(slot, lastConfirmed, timeline);
     }
 
     private static ConfigPatch ReadPatch(FieldReader reader, JsonElement element)
@@ -205,7 +220,7 @@ public static class SequenceFile
     {
         CreateSlot => ["slot", "permanent"],
         DropSlot or Consume => ["slot"],
-        Reconcile => ["slot", "last_confirmed"],
+        Reconcile => ["slot", "last_confirmed", "timeline"],
         Faults.Write => ["rows"],
         AdvanceWal => ["bytes"],
         Switchover => ["from", "to"],
@@ -277,6 +292,10 @@ public static class SequenceFile
                 if (s.LastConfirmed is { } lc)
                 {
                     fields.Add(("last_confirmed", Str(lc.ToString())));
+                }
+                if (s.Timeline is { } tl)
+                {
+                    fields.Add(("timeline", Num(tl)));
                 }
                 break;
             case Faults.Write s:

@@ -28,6 +28,7 @@ public sealed class StepTextTests
         { new Checkpoint(), "checkpoint" },
         { new Reconcile("s1"), "reconcile s1" },
         { new Reconcile("s1", new Lsn(0x3000060)), "reconcile s1 from 0/3000060" },
+        { new Reconcile("s1", new Lsn(0xFFFFFFFF00000000), 1), "reconcile s1 from FFFFFFFF/0 tl1" },
         { new Settle(), "settle" },
         { new Wait(12), "wait 12s" },
         { new PatchConfig(new ConfigPatch { PermanentSlots = ["s1"], IgnoreSlots = ["s3"] }), "patch-config permanent_slots=[s1] ignore_slots=[s3]" },

@@ -42,6 +42,7 @@ public sealed class SequenceFileTests
             new PatchConfig(new ConfigPatch { PermanentSlots = ["s1", "s2"], IgnoreSlots = [], Ttl = 10, SynchronousMode = SynchronousMode.On }),
             new Reconcile("s2"),
             new Reconcile("s2", Lsn.Parse("0/3000060")),
+            new Reconcile("s2", Lsn.Parse("FFFFFFFF/0"), 1),
             new Settle(),
             new Wait(12),
             new DropSlot("s2"),
@@ -105,6 +106,7 @@ public sealed class SequenceFileTests
     [InlineData("{\"kind\": \"kill\"}", "step 1: missing field 'member'")]
     [InlineData("{\"kind\": \"kill\", \"member\": \"pg2\", \"extra\": 1}", "step 1: step 'kill': unknown field 'extra'")]
     [InlineData("{\"kind\": \"reconcile\", \"slot\": \"s1\", \"last_confirmed\": \"0/30G0060\"}", "step 1: field 'last_confirmed' is '0/30G0060', not an LSN")]
+    [InlineData("{\"kind\": \"reconcile\", \"slot\": \"s1\", \"timeline\": 2}", "step 1: field 'timeline' needs 'last_confirmed'")]
     [InlineData("{\"kind\": \"create-slot\", \"slot\": \"S1; drop\"}", "step 1: invalid slot name 'S1; drop'")]
     [InlineData("{\"kind\": \"write\", \"rows\": \"5\"}", "step 1: field 'rows' must be a number, found a string")]
     [InlineData("{\"kind\": \"write\", \"rows\": 0}", "step 1: field 'rows' must be > 0")]
