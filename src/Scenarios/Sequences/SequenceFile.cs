@@ -354,7 +354,9 @@ public static class SequenceFile
         return "{" + string.Join(", ", fields.Select(f => $"{Str(f.Name)}: {f.Json}")) + "}";
     }
 
-    private static string Str(string value) => JsonSerializer.Serialize(value);
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Str(string value) => JsonSerializer.Serialize(value, Readable);
 
     private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
 
