@@ -130,7 +130,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var p in parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = p });
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
         }
         var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
         return value is T typed ? typed : throw new InvalidOperationException($"'{sql}' returned {value ?? "null"} ({value?.GetType().Name}), not {typeof(T).Name}");
@@ -143,7 +143,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var p in parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = p });
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
         }
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
@@ -175,6 +175,26 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     /// <summary>Drops the slot if it exists (the "loss" of a slot, or a test's cleanup).</summary>
     public Task DropSlotAsync(string slot) =>
         ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1::name", slot);
+
+    /// <summary>
+    /// Drops the slot, retrying while a walsender or Patroni briefly holds it (SQLSTATE 55006), for up to 10 s.
+    /// </summary>
+    public async Task DropSlotWhenInactiveAsync(string slot)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await DropSlotAsync(slot).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary><c>PATCH /config</c> with a JSON body (Patroni merges it into the dynamic configuration; null deletes a key).</summary>
     public async Task PatchConfigAsync(string json)
@@ -272,7 +292,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var p in parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = p });
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
         }
         var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
         return value is T typed ? typed : throw new InvalidOperationException($"'{sql}' returned {value ?? "null"}, not {typeof(T).Name}");

@@ -33,7 +33,7 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         }
         foreach (var slot in _slots.Concat(_permanent))
         {
-            await cluster.DropSlotAsync(slot);
+            await cluster.DropSlotWhenInactiveAsync(slot);
         }
     }
 
@@ -66,7 +66,7 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         var lastConfirmed = (await cluster.ConfirmedFlushAsync(slot))!.Value;
         // ... then WAL moves and the slot is lost; Patroni re-creates it at the current LSN (patroni issue 1056)
         var walAfterMove = await cluster.MoveWalAsync();
-        await cluster.DropSlotAsync(slot);
+        await cluster.DropSlotWhenInactiveAsync(slot);
         await cluster.WaitUntilAsync($"Patroni to re-create permanent slot {slot} past {walAfterMove}",
             async () => await cluster.ConfirmedFlushAsync(slot) is { } p && p > walAfterMove, PatroniReaction,
             async () => $"slot {slot} at {(await cluster.ConfirmedFlushAsync(slot))?.ToString() ?? "missing"}");
