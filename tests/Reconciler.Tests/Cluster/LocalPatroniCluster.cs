@@ -26,6 +26,8 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     private readonly SemaphoreSlim _copyGate = new(1, 1);
     private Process? _etcd;
     private Process? _patroni;
+    private Process? _leaderless;
+    private Uri? _leaderlessUrl;
     private PromotedCopy? _copy;
     private int _slotCounter;
 
@@ -97,6 +99,10 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             {
                 await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop"), check: false).ConfigureAwait(false);
             }
+        }
+        if (_leaderless is not null && !await StopAsync(_leaderless, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+        {
+            problems.Add("the leaderless patroni did not stop on SIGTERM within 30 s and was killed");
         }
         if (_etcd is not null && !await StopAsync(_etcd, TimeSpan.FromSeconds(10)).ConfigureAwait(false))
         {
@@ -277,6 +283,70 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
                 }
             }
             return _copy;
+        }
+        finally
+        {
+            _copyGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The REST URL of a second, real Patroni member in its own scope on the same etcd, tagged <c>nofailover</c>: it may
+    /// never become leader, so it never bootstraps, and its <c>GET /cluster</c> lists a member but no leader
+    /// ("waiting for leader to bootstrap"); its <c>GET /config</c> answers HTTP 502. Started once, on first use.
+    /// </summary>
+    public async Task<Uri> LeaderlessRestUrlAsync()
+    {
+        await _copyGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_leaderlessUrl is not null)
+            {
+                return _leaderlessUrl;
+            }
+            var directory = Path.Combine(Root, "leaderless");
+            Directory.CreateDirectory(directory);
+            await GiveToPostgresAsync(directory).ConfigureAwait(false);
+            var restPort = FreePort();
+            var config = Path.Combine(Root, "leaderless.yml");
+            await File.WriteAllTextAsync(config, $"""
+                scope: leaderless
+                name: pg9
+                restapi:
+                  listen: 127.0.0.1:{restPort}
+                  connect_address: 127.0.0.1:{restPort}
+                etcd:
+                  hosts: 127.0.0.1:{EtcdPort}
+                tags:
+                  nofailover: true
+                postgresql:
+                  listen: 127.0.0.1:{FreePort()}
+                  connect_address: 127.0.0.1:{FreePort()}
+                  data_dir: {Path.Combine(directory, "data")}
+                  bin_dir: {BinDir}
+                  pgpass: {Path.Combine(directory, "pgpass")}
+                  authentication:
+                    superuser:
+                      username: postgres
+                    replication:
+                      username: postgres
+                """).ConfigureAwait(false);
+            var log = Path.Combine(Root, "leaderless.log");
+            _leaderless = StartLogged(log, AsPostgres("patroni", config));
+            var url = new Uri($"http://127.0.0.1:{restPort}/");
+            await WaitUntilAsync("the leaderless patroni to list itself in GET /cluster", async () =>
+            {
+                try
+                {
+                    return (await _http.GetStringAsync(new Uri(url, "cluster")).ConfigureAwait(false)).Contains("\"pg9\"", StringComparison.Ordinal);
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(30), () => Task.FromResult(LogTail(log, 20))).ConfigureAwait(false);
+            _leaderlessUrl = url;
+            return url;
         }
         finally
         {

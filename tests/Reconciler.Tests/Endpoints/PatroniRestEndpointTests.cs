@@ -1,7 +1,6 @@
-using System.Net;
-using System.Text;
 using System.Text.Json;
 using PatroniModel.Reconciler.Endpoints;
+using PatroniModel.Reconciler.Reports;
 using PatroniModel.Reconciler.Slots;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
@@ -64,37 +63,35 @@ public sealed class PatroniRestEndpointTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task EnsureSlot_WhenPatroniAnswersWithoutALeader_ThrowsNoLeaderNamingTheMembersSeen()
     {
-        // Given a REST answer without a leader. Test double for the REST answer only: a single real member can't be
-        // made leaderless on demand; the body is Patroni 3.0.2's /cluster shape with the leader gone.
-        await using var rest = await StaticRestServer.StartAsync("""
-            {"members": [{"name": "pg1", "role": "replica", "state": "stopped", "api_url": "http://127.0.0.1:1/patroni", "host": "127.0.0.1", "port": 1},
-                         {"name": "pg2", "role": "replica", "state": "running", "host": "127.0.0.1", "port": 2, "timeline": 3, "lag": 0}]}
-            """);
-        using var endpoint = new PatroniRestEndpoint(new PatroniEndpointOptions { RestUrls = [rest.Url] });
+        // Given a real Patroni member that may never be leader (nofailover) in a scope nobody bootstrapped
+        var leaderless = await cluster.LeaderlessRestUrlAsync();
+        using var endpoint = new PatroniRestEndpoint(new PatroniEndpointOptions { RestUrls = [leaderless] });
 
         // When
         var error = await Assert.ThrowsAsync<NoLeaderException>(() => new SlotReconciler(endpoint).EnsureSlotAsync("s1", null));
 
         // Then
-        Assert.Equal($"no leader in the Patroni cluster: pg1 replica/stopped, pg2 replica/running (answered by {rest.Url})", error.Message);
-        Assert.Null(error.Seen.Members[0].Timeline);
-        Assert.Equal(3, error.Seen.Members[1].Timeline);
+        Assert.Equal($"no leader in the Patroni cluster: pg9 replica/stopped (answered by {leaderless})", error.Message);
+        var member = Assert.Single(error.Seen.Members);
+        Assert.Null(member.Timeline);
+        Assert.Null(error.Seen.Leader);
     }
 
     [Fact]
-    public async Task GetCluster_WhenAnEndpointAnswersWithAnHttpError_SaysSoAndTriesTheNext()
+    public async Task GetSlotConfig_WhenAnEndpointAnswersWithAnHttpError_SaysSoAndTriesTheNext()
     {
-        // Given an endpoint answering 503 (test double for the REST answer), then a closed port
-        await using var rest = await StaticRestServer.StartAsync("{}", HttpStatusCode.ServiceUnavailable);
+        // Given a Patroni whose scope has no configuration yet (GET /config answers 502), then a closed port
+        var leaderless = await cluster.LeaderlessRestUrlAsync();
         var closed = new Uri($"http://127.0.0.1:{LocalPatroniCluster.ClosedPort()}/");
-        using var endpoint = new PatroniRestEndpoint(new PatroniEndpointOptions { RestUrls = [rest.Url, closed] });
+        using var endpoint = new PatroniRestEndpoint(new PatroniEndpointOptions { RestUrls = [leaderless, closed] });
 
         // When
-        var error = await Assert.ThrowsAsync<PatroniUnreachableException>(() => endpoint.GetClusterAsync());
+        var error = await Assert.ThrowsAsync<PatroniUnreachableException>(() => endpoint.GetSlotConfigAsync());
 
         // Then
-        Assert.Contains($"{rest.Url}cluster (HTTP 503)", error.Message, StringComparison.Ordinal);
-        Assert.Contains($"{closed}cluster (Connection refused", error.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            $"no Patroni REST endpoint answered GET /config: {leaderless}config (HTTP 502); {closed}config (Connection refused)",
+            error.Message);
     }
 
     [Fact]
@@ -128,65 +125,25 @@ public sealed class PatroniRestEndpointTests(LocalPatroniCluster cluster)
     }
 
     [Fact]
-    public async Task GetSlotConfig_ReadsPatronisLiveConfiguration()
+    public async Task GetSlotConfig_ReadsAPermanentSlotDeclaredThroughPatchConfig()
     {
-        // Given the real cluster, whose bootstrap configuration has loop_wait 1
+        // Given a logical permanent slot declared through Patroni's REST API
+        var slot = cluster.UniqueSlot("cfg");
         using var endpoint = cluster.NewEndpoint();
-
-        // When
-        var config = await endpoint.GetSlotConfigAsync();
-
-        // Then every permanent slot it lists is a name PostgreSQL accepts (the live list depends on earlier tests)
-        Assert.All(config.PermanentSlots, slot => Assert.True(SlotName.IsValid(slot), slot));
-    }
-
-    /// <summary>Serves one fixed body on every path of a free 127.0.0.1 port (a REST answer double; nothing else is faked).</summary>
-    private sealed class StaticRestServer : IAsyncDisposable
-    {
-        private readonly HttpListener _listener;
-        private readonly Task _loop;
-
-        private StaticRestServer(HttpListener listener, string body, HttpStatusCode status)
+        await cluster.PatchConfigAsync("{\"permanent_slots\": {\"" + slot + "\": {\"type\": \"logical\", \"database\": \"postgres\", \"plugin\": \"test_decoding\"}}}");
+        try
         {
-            _listener = listener;
-            Url = new Uri(listener.Prefixes.Single());
-            _loop = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try
-                    {
-                        context = await _listener.GetContextAsync();
-                    }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                    {
-                        return;
-                    }
-                    var bytes = Encoding.UTF8.GetBytes(body);
-                    context.Response.StatusCode = (int)status;
-                    context.Response.ContentType = "application/json";
-                    await context.Response.OutputStream.WriteAsync(bytes);
-                    context.Response.Close();
-                }
-            });
+            // When
+            var config = await endpoint.GetSlotConfigAsync();
+
+            // Then
+            Assert.Contains(slot, config.PermanentSlots);
+            Assert.Equal(SlotProtection.Permanent, SlotReconciler.ProtectionOf(slot, config));
         }
-
-        public Uri Url { get; }
-
-        public static Task<StaticRestServer> StartAsync(string body, HttpStatusCode status = HttpStatusCode.OK)
+        finally
         {
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{LocalPatroniCluster.ClosedPort()}/");
-            listener.Start();
-            return Task.FromResult(new StaticRestServer(listener, body, status));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            _listener.Close();
-            await _loop;
+            await cluster.PatchConfigAsync("{\"permanent_slots\": {\"" + slot + "\": null}}");
+            await cluster.DropSlotWhenInactiveAsync(slot);
         }
     }
 }
