@@ -54,6 +54,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         CheckPrerequisites();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopLeftovers();
         Root = Directory.CreateTempSubdirectory("patroni-model-reconciler-").FullName;
         File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
         Directory.CreateDirectory(PostgresDirectory);
@@ -116,6 +117,27 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(string.Join("; ", problems));
+        }
+    }
+
+    /// <summary>
+    /// When the test host exits without disposing the fixture (a crash, a killed run): SIGTERM to the processes this
+    /// fixture started (Patroni stops its PostgreSQL), by pid, and a short wait.
+    /// </summary>
+    private void StopLeftovers()
+    {
+        if (_copy is not null && File.Exists(Path.Combine(_copy.DataDirectory, "postmaster.pid")))
+        {
+            var stop = AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", _copy.DataDirectory, "-m", "immediate", "-w", "stop");
+            Run(stop[0], stop[1..]);
+        }
+        foreach (var process in new[] { _leaderless, _patroni, _etcd })
+        {
+            if (process is { HasExited: false })
+            {
+                Posix.Signal(process.Id, Posix.SIGTERM);
+                process.WaitForExit(10_000);
+            }
         }
     }
 

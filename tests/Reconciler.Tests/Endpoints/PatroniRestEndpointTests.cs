@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Reconciler.Reports;
@@ -145,5 +147,25 @@ public sealed class PatroniRestEndpointTests(LocalPatroniCluster cluster)
             await cluster.PatchConfigAsync("{\"permanent_slots\": {\"" + slot + "\": null}}");
             await cluster.DropSlotWhenInactiveAsync(slot);
         }
+    }
+
+    [Fact]
+    public async Task GetCluster_WhenAnEndpointAcceptsButNeverAnswers_GivesUpAfterTheRequestTimeout()
+    {
+        // Given a socket that accepts connections and never answers, then the real member
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var silentUrl = new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/");
+        using var endpoint = new PatroniRestEndpoint(new PatroniEndpointOptions
+        {
+            RestUrls = [silentUrl],
+            RequestTimeout = TimeSpan.FromMilliseconds(300),
+        });
+
+        // When
+        var error = await Assert.ThrowsAsync<PatroniUnreachableException>(() => endpoint.GetClusterAsync());
+
+        // Then
+        Assert.Equal($"no Patroni REST endpoint answered GET /cluster: {silentUrl}cluster (no answer within 0.3 s)", error.Message);
     }
 }
