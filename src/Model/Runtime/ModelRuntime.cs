@@ -26,7 +26,7 @@ public sealed class ModelRuntime : IDisposable
           actor.debug.unhandled = off
         }
         patroni-model.calling-thread-dispatcher {
-          type = "Akka.TestKit.CallingThreadDispatcherConfigurator, Akka.TestKit"
+          type = "PatroniModel.Model.Runtime.SharedCallingThreadDispatcherConfigurator, PatroniModel.Model"
           throughput = 2147483647
         }
         """);
