@@ -48,6 +48,7 @@ public sealed class MemberActor : ReceiveActor
     private int _upstreamEpochAtStream;
     private int _refusals;
     private string _raceReason = "won the leader race";
+    private bool _wokenCycle;
 
     public MemberActor(string name, ModelWorld world)
     {
@@ -114,7 +115,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (!_inFlight && !_blocked)
             {
-                RunCycle();
+                RunCycle(woken: true);
             }
         });
         Receive<DcsView>(OnView);
@@ -274,13 +275,14 @@ public sealed class MemberActor : ReceiveActor
     {
         if (tick.Generation == _haGeneration && !_inFlight && !_blocked)
         {
-            RunCycle();
+            RunCycle(woken: false);
         }
     }
 
-    private void RunCycle()
+    private void RunCycle(bool woken)
     {
         CancelHa();
+        _wokenCycle = woken;
         CheckStreaming();
         if (Network.IsPartitioned(_name))
         {
@@ -422,7 +424,8 @@ public sealed class MemberActor : ReceiveActor
                 return;
             }
             Follow(lease.Holder);
-            if (_streaming && !_config.PermanentSlots.IsDefaultOrEmpty)
+            // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
+            if (_streaming && !_wokenCycle && !_config.PermanentSlots.IsDefaultOrEmpty)
             {
                 _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
             }
