@@ -634,6 +634,12 @@ public sealed class MemberActor : ReceiveActor
         {
             return;
         }
+        if (Network.Epoch(m.From) != m.SenderEpoch)
+        {
+            // The sender died, froze or was cut off before this record left it: the replica never gets it.
+            _streaming = false;
+            return;
+        }
         if (m.Record.Start != _pg.EndLsn)
         {
             if (m.Record.End > _pg.EndLsn)
@@ -726,7 +732,7 @@ public sealed class MemberActor : ReceiveActor
                 (broken ??= []).Add(name);
                 continue;
             }
-            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby);
+            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby, Network.Epoch(_name));
             if (maxDelay <= 0)
             {
                 _peers[name].Tell(shipment);

@@ -165,4 +165,30 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
         Assert.Equal("pg3", cluster.Observe().Leader);
         Assert.Contains("pg3", result.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void WithReplicationLag_AHardKillLosesTheAcknowledgedWritesNoReplicaHad()
+    {
+        // Given replicas that receive WAL up to 2 s late (seeded), and rows acknowledged by pg1 just before it dies
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 12, new ModelOptions { MaxReplicationDelayMilliseconds = 2_000 });
+        cluster.Ok(new Write(5));
+        cluster.Ok(new Kill("pg1"));
+
+        // When a replica is promoted
+        cluster.Ok(new Settle());
+
+        // Then the rows it never received are lost, reported as write-lost and in the observation
+        var observation = cluster.Observe();
+        Assert.NotEmpty(observation.LostAcknowledged);
+        Assert.Equal(
+            observation.LostAcknowledged.Select(id => $"row={id}"),
+            cluster.Trace.Where(e => e.Kind == ModelEventKinds.WriteLost).Select(e => e.Detail.Split(' ')[0]));
+
+        // And the same faults without lag lose nothing
+        using var prompt = fixture.Runtime.CreateCluster(ClusterConfig.Default, 12);
+        prompt.Ok(new Write(5));
+        prompt.Ok(new Kill("pg1"));
+        prompt.Ok(new Settle());
+        Assert.Empty(prompt.Observe().LostAcknowledged);
+    }
 }
