@@ -128,6 +128,14 @@ public sealed class MemberActor : ReceiveActor
         Receive<KillProcess>(_ => OnKill());
         Receive<FreezeProcess>(_ => OnFreeze());
         Receive<RestartPostgres>(_ => OnRestart());
+        Receive<HealMember>(_ =>
+        {
+            // The DCS call that was retrying goes through now.
+            if (_blocked)
+            {
+                RunCycle(woken: true);
+            }
+        });
         Receive<ReportReplay>(m =>
         {
             if (_upstream == m.Leader && _streaming)
@@ -337,7 +345,7 @@ public sealed class MemberActor : ReceiveActor
     {
         if (view.Renewed)
         {
-            _leaseDeadline = Now + TtlMs;
+            _leaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs;
             if (HandleFailoverKey(view))
             {
                 return;
@@ -359,7 +367,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (answer.Acquired)
             {
-                _leaseDeadline = Now + TtlMs;
+                _leaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs;
                 LeaderDuties(answer.View);
             }
             else
@@ -420,8 +428,14 @@ public sealed class MemberActor : ReceiveActor
         {
             if (lease.Holder == _name)
             {
-                Promote(view, "still holding the leader lease");
+                // Started (or healed) while the lease is still ours: take it again (compare-and-swap renews it), then promote.
+                _raceReason = "still holding the leader lease";
+                _dcs.Tell(new AcquireLease(_name));
                 return;
+            }
+            if (_streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+            {
+                _streaming = false;
             }
             Follow(lease.Holder);
             // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
@@ -467,7 +481,8 @@ public sealed class MemberActor : ReceiveActor
         }
         foreach (var member in view.Members)
         {
-            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name) && member.Lsn > _pg.EndLsn)
+            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name)
+                && (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn)))
             {
                 return false;
             }
@@ -486,7 +501,7 @@ public sealed class MemberActor : ReceiveActor
         _streaming = false;
         _downstream.Clear();
         _standbyReplay.Clear();
-        _leaseDeadline = Now + TtlMs;
+        _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
         Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
         _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
         foreach (var slot in _pg.Slots.Values.ToList())
@@ -539,6 +554,8 @@ public sealed class MemberActor : ReceiveActor
         FailPending($"demoted: {reason}");
         _downstream.Clear();
         _standbyReplay.Clear();
+        // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
+        Network.Bump(_name);
         ReloadSlots("role change");
         _upstream = null;
         _streaming = false;

@@ -25,7 +25,6 @@ public sealed record KillProcess;
 public sealed record StartProcess;
 public sealed record FreezeProcess;
 public sealed record ThawProcess;
-public sealed record PartitionMember;
 public sealed record HealMember;
 public sealed record RestartPostgres;
 
