@@ -1,0 +1,45 @@
+namespace PatroniModel.RealCluster.Docker;
+
+/// <summary>
+/// The labels every container and network of a real cluster carries: the project label finds the leftovers of
+/// earlier runs (removed at start), the run label finds this run's resources (removed at dispose).
+/// </summary>
+public static class ResourceLabels
+{
+    /// <summary>Present on every resource this project creates.</summary>
+    public const string Project = "org.patroni-model.project";
+
+    /// <summary>The value of <see cref="Project"/>.</summary>
+    public const string ProjectValue = "patroni-model";
+
+    /// <summary>The run id of the cluster that created the resource.</summary>
+    public const string Run = "org.patroni-model.run";
+
+    /// <summary>The member (or <c>etcd1</c>) a container runs.</summary>
+    public const string Member = "org.patroni-model.member";
+
+    /// <summary>Labels for a resource of run <paramref name="runId"/>.</summary>
+    public static Dictionary<string, string> For(string runId, string? member = null)
+    {
+        var labels = new Dictionary<string, string> { [Project] = ProjectValue, [Run] = runId };
+        if (member is not null)
+        {
+            labels[Member] = member;
+        }
+        return labels;
+    }
+
+    /// <summary>A Docker list filter on the project label.</summary>
+    public static IDictionary<string, IDictionary<string, bool>> ProjectFilter() =>
+        new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["label"] = new Dictionary<string, bool> { [$"{Project}={ProjectValue}"] = true },
+        };
+
+    /// <summary>A Docker list filter on one run's label.</summary>
+    public static IDictionary<string, IDictionary<string, bool>> RunFilter(string runId) =>
+        new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["label"] = new Dictionary<string, bool> { [$"{Run}={runId}"] = true },
+        };
+}
