@@ -15,8 +15,21 @@ public sealed class ClusterMember(string name, string containerId, string contai
     /// <summary>The member's fixed address on the cluster's bridge network; the host reaches it directly (iptables is off, no port publishing).</summary>
     public IPAddress Address { get; } = address;
 
-    /// <summary>What the tests did to the member last: running, stopped (SIGKILL), frozen (pause), partitioned (disconnected).</summary>
-    public MemberState State { get; internal set; } = MemberState.Running;
+    /// <summary>Killed (SIGKILL) and not started again.</summary>
+    public bool IsStopped { get; internal set; }
+
+    /// <summary>Paused (<c>docker pause</c>) and not unpaused.</summary>
+    public bool IsFrozen { get; internal set; }
+
+    /// <summary>Disconnected from the cluster's network and not reconnected.</summary>
+    public bool IsDisconnected { get; internal set; }
+
+    /// <summary>What the tests did to the member, the strongest first: stopped, frozen, partitioned, else running.</summary>
+    public MemberState State =>
+        IsStopped ? MemberState.Stopped
+        : IsFrozen ? MemberState.Frozen
+        : IsDisconnected ? MemberState.Partitioned
+        : MemberState.Running;
 
     public Uri RestUri => new($"http://{Address}:{Configuration.PatroniYaml.RestPort}/");
 
