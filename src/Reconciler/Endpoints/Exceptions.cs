@@ -22,3 +22,10 @@ public sealed class InvalidSlotNameException(string? slot)
 {
     public string? Slot { get; } = slot;
 }
+
+/// <summary>The leader Patroni named could not be reached over the PostgreSQL protocol.</summary>
+public sealed class LeaderUnreachableException(string leader, string host, int port, Exception inner)
+    : Exception($"cannot connect to leader {leader} at {host}:{port}: {inner.Message}", inner)
+{
+    public string Leader { get; } = leader;
+}

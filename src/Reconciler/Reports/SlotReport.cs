@@ -88,7 +88,10 @@ public sealed record SlotReport
     /// <summary>The reconciler created the slot during this call.</summary>
     public bool CreatedByReconciler { get; init; }
 
-    /// <summary>True when someone must look: a gap, duplicates, divergence, or an unprotected slot.</summary>
+    /// <summary>
+    /// True when someone must look: a gap, duplicates or a divergence. An unprotected slot is not an alarm by itself
+    /// (a fresh slot is never one); it is a note in <see cref="ToLogLine"/> and <c>protection</c> in <see cref="ToJson"/>.
+    /// </summary>
     public bool IsAlarm =>
         Outcome is SlotOutcome.RecreatedWithGap or SlotOutcome.FoundAhead or SlotOutcome.Diverged
         || DuplicateBytes > 0;

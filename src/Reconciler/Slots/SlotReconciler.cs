@@ -15,7 +15,9 @@ namespace PatroniModel.Reconciler.Slots;
 /// The leader is re-discovered through Patroni's REST API on every call. The reconciler never drops a slot and never
 /// changes Patroni's configuration: Patroni's permanent slots are Patroni's (https://patroni.readthedocs.io/en/latest/dynamic_configuration.html).
 /// </remarks>
-public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "test_decoding") : ISlotReconciler
+/// <param name="plugin">The output plugin a re-created slot gets.</param>
+/// <param name="database">The database the consumer's slots live in (matched against <c>ignore_slots</c> rules for a missing slot).</param>
+public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "test_decoding", string database = "postgres") : ISlotReconciler
 {
     /// <summary>
     /// Finds the leader, checks <paramref name="slot"/> against the consumer's <paramref name="lastConfirmed"/> position,
@@ -26,20 +28,20 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
     /// <exception cref="NoLeaderException">Patroni answered but no member is leader.</exception>
     public async Task<SlotReport> EnsureSlotAsync(string slot, ConfirmedPosition? lastConfirmed, CancellationToken cancellationToken = default)
     {
-        if (!IsValidSlotName(slot))
-        {
-            throw new InvalidSlotNameException(slot);
-        }
+        SlotName.Validate(slot);
         var cluster = await endpoint.GetClusterAsync(cancellationToken).ConfigureAwait(false);
         var leader = cluster.Leader ?? throw new NoLeaderException(cluster);
         var slotConfig = await endpoint.GetSlotConfigAsync(cancellationToken).ConfigureAwait(false);
-        var protection = ProtectionOf(slot, slotConfig);
 
         await using var session = await endpoint.ConnectAsync(leader, cancellationToken).ConfigureAwait(false);
         var identity = await session.IdentifySystemAsync(cancellationToken).ConfigureAwait(false);
         var fork = await FindForkAsync(session, identity.Timeline, lastConfirmed, cancellationToken).ConfigureAwait(false);
 
         var state = await session.FindSlotAsync(slot, cancellationToken).ConfigureAwait(false);
+        if (state is not null && state.SlotType != "logical")
+        {
+            throw new InvalidOperationException($"slot '{slot}' on {leader.Name} is a {state.SlotType} slot, not a logical one; the reconciler leaves it alone");
+        }
         var created = false;
         NpgsqlLogSequenceNumber? consistentPoint = null;
         if (state is null)
@@ -57,6 +59,7 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
             }
         }
 
+        var protection = ProtectionOf(slot, slotConfig, state?.Database ?? database, state?.Plugin ?? plugin);
         var report = new SlotReport
         {
             Slot = slot,
@@ -78,8 +81,7 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
     }
 
     /// <summary>PostgreSQL's rule for replication slot names (ReplicationSlotValidateName).</summary>
-    public static bool IsValidSlotName(string? slot) =>
-        slot is { Length: >= 1 and <= 63 } && slot.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+    public static bool IsValidSlotName(string? slot) => SlotName.IsValid(slot);
 
     /// <summary>Whether Patroni keeps <paramref name="slot"/> when it reloads its slot state.</summary>
     public static SlotProtection ProtectionOf(string slot, PatroniSlotConfig config, string? database = "postgres", string? plugin = "test_decoding")
@@ -125,14 +127,19 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
     /// <summary>
     /// The fork that puts the consumer's position on a branch the leader's timeline never had, or null.
     /// The consumer's timeline <c>T</c> ended at the switch point the leader's history records for <c>T</c>;
-    /// a position past it holds phantoms.
+    /// a position past it holds phantoms. A consumer timeline that is not in the leader's history at all (a sibling
+    /// branch, or a timeline newer than the leader's) diverged at an unknown point.
     /// </summary>
     private static async Task<TimelineFork?> FindForkAsync(
         ILeaderSession session, int leaderTimeline, ConfirmedPosition? lastConfirmed, CancellationToken cancellationToken)
     {
-        if (lastConfirmed?.Timeline is not { } consumerTimeline || consumerTimeline >= leaderTimeline)
+        if (lastConfirmed?.Timeline is not { } consumerTimeline || consumerTimeline == leaderTimeline)
         {
             return null;
+        }
+        if (consumerTimeline > leaderTimeline)
+        {
+            return new TimelineFork(null, consumerTimeline, leaderTimeline);
         }
         var history = await session.TimelineHistoryAsync(leaderTimeline, cancellationToken).ConfigureAwait(false);
         var ended = history.FirstOrDefault(h => h.Timeline == consumerTimeline);
