@@ -82,7 +82,7 @@ public sealed partial class PatroniCluster
                 await ApplyAsync(new Start(member.Name), cancellationToken).ConfigureAwait(false);
             }
         }
-        var leader = await SettleAsync(null, cancellationToken).ConfigureAwait(false);
+        var leader = await SettleAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
         if (!Config.PermanentSlots.IsDefaultOrEmpty || !Config.IgnoreSlots.IsDefaultOrEmpty)
         {
             var answer = await PatchAsync(new Scenarios.Configuration.ConfigPatch { PermanentSlots = [], IgnoreSlots = [] }, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PatroniModel.RealCluster.Clusters;
 using PatroniModel.RealCluster.Docker;
+using PatroniModel.RealCluster.Waiting;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -18,6 +19,9 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
     private PatroniCluster? _cluster;
     private Exception? _unavailable;
 
+    /// <summary>The shared cluster: 3 members, ttl 6 / loop_wait 1 / retry_timeout 2 (stable here, DOMAIN.md), etcd v2.</summary>
+    public static PatroniClusterBuilder Builder { get; } = new PatroniClusterBuilder().WithMembers(3).WithTtl(6).WithLoopWait(1).WithRetryTimeout(2);
+
     /// <summary>How long bring-up took.</summary>
     public TimeSpan BringUp { get; private set; }
 
@@ -29,13 +33,7 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
         var watch = Stopwatch.StartNew();
         try
         {
-            _cluster = await new PatroniClusterBuilder()
-                .WithMembers(3)
-                .WithTtl(6)
-                .WithLoopWait(1)
-                .WithRetryTimeout(2)
-                .WithLog(line => { lock (_bringUpLog) { _bringUpLog.Add(line); } })
-                .BuildAsync();
+            _cluster = await Builder.WithLog(line => { lock (_bringUpLog) { _bringUpLog.Add(line); } }).BuildAsync();
         }
         catch (DockerEngineUnavailableException e)
         {
@@ -81,7 +79,20 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
         var passed = false;
         try
         {
-            var forgotten = await cluster.ResetAsync();
+            IReadOnlyList<long> forgotten;
+            try
+            {
+                forgotten = await cluster.ResetAsync();
+            }
+            catch (ClusterWaitTimeoutException e)
+            {
+                // An earlier scenario left the cluster unhealable: keep its evidence and start this one on a fresh cluster.
+                Write($"reset failed, replacing the shared cluster: {e.Message.Split('\n')[0]}");
+                await cluster.SaveEvidenceAsync($"{scenario}.reset", e);
+                await cluster.DisposeAsync();
+                _cluster = cluster = await Builder.WithLog(Write).BuildAsync();
+                forgotten = [];
+            }
             Write($"== {scenario}: reset took {watch.Elapsed.TotalSeconds:F1}s" + (forgotten.Count > 0 ? $" (forgot {forgotten.Count} acknowledged rows an earlier scenario lost)" : ""));
             await body(cluster);
             passed = true;
