@@ -44,8 +44,32 @@ public sealed class NpgsqlLeaderSession : ILeaderSession
             return [];
         }
         var replication = await ReplicationAsync(cancellationToken).ConfigureAwait(false);
-        var file = await replication.TimelineHistory((uint)timeline, cancellationToken).ConfigureAwait(false);
-        return ParseHistory(Encoding.UTF8.GetString(file.Content), file.FileName);
+        try
+        {
+            var file = await replication.TimelineHistory((uint)timeline, cancellationToken).ConfigureAwait(false);
+            return ParseHistory(Encoding.UTF8.GetString(file.Content), file.FileName);
+        }
+        catch (InvalidCastException)
+        {
+            // Npgsql 10.0.3 reads the content column as bytea, but PostgreSQL 15 declares it text (measured here), so the
+            // call always fails against PG15. Read the same file the walsender would send, over SQL instead
+            // (pg_read_binary_file needs superuser or pg_read_server_files).
+            await _replication!.DisposeAsync().ConfigureAwait(false);
+            _replication = null;
+            return await ReadHistoryFileAsync(timeline, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<TimelineSwitch>> ReadHistoryFileAsync(int timeline, CancellationToken cancellationToken)
+    {
+        var fileName = $"{timeline:X8}.history";
+        await using var command = new NpgsqlCommand("SELECT pg_catalog.pg_read_binary_file($1)", _connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = "pg_wal/" + fileName, NpgsqlDbType = NpgsqlDbType.Text } },
+        };
+        var content = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as byte[]
+                      ?? throw new InvalidOperationException($"{fileName} on {_member} is empty");
+        return ParseHistory(Encoding.UTF8.GetString(content), fileName);
     }
 
     /// <inheritdoc />

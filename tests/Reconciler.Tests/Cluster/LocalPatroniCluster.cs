@@ -1,0 +1,664 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using PatroniModel.Reconciler.Endpoints;
+using Xunit;
+
+namespace PatroniModel.Tests.ReconcilerTests.Cluster;
+
+/// <summary>
+/// A real single-member Patroni 3.0.2 cluster on PostgreSQL 15 with one etcd 3.4 (v2 API), started as local processes
+/// on free 127.0.0.1 ports, once per test collection (as Patroni's own acceptance tests do). PostgreSQL runs as the
+/// <c>postgres</c> user; everything lives in one temporary folder that is removed at dispose.
+/// </summary>
+public sealed class LocalPatroniCluster : IAsyncLifetime
+{
+    public const string Scope = "reconciler";
+    public const string Member = "pg1";
+    public const string BinDir = "/usr/lib/postgresql/15/bin";
+    private const string InstallHint = "apt-get install -y patroni etcd-server python3-etcd postgresql-15";
+    private static readonly TimeSpan LeaderTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly SemaphoreSlim _copyGate = new(1, 1);
+    private Process? _etcd;
+    private Process? _patroni;
+    private Process? _leaderless;
+    private Uri? _leaderlessUrl;
+    private PromotedCopy? _copy;
+    private int _slotCounter;
+
+    public string Root { get; private set; } = "";
+    public int PostgresPort { get; private set; }
+    public int RestPort { get; private set; }
+    public int EtcdPort { get; private set; }
+    public Uri RestUrl => new($"http://127.0.0.1:{RestPort}/");
+    public string PostgresDirectory => Path.Combine(Root, "pg");
+    public string DataDirectory => Path.Combine(PostgresDirectory, "data");
+    public string PatroniLog => Path.Combine(Root, "patroni.log");
+    public string EtcdLog => Path.Combine(Root, "etcd.log");
+
+    public string ConnectionString => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = PostgresPort,
+        Username = "postgres",
+        Database = "postgres",
+        Pooling = false,
+        Timeout = 5,
+    }.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        CheckPrerequisites();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopLeftovers();
+        Root = Directory.CreateTempSubdirectory("patroni-model-reconciler-").FullName;
+        File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
+        Directory.CreateDirectory(PostgresDirectory);
+        await GiveToPostgresAsync(PostgresDirectory).ConfigureAwait(false);
+
+        EtcdPort = FreePort();
+        var etcdPeerPort = FreePort();
+        RestPort = FreePort();
+        PostgresPort = FreePort();
+
+        _etcd = StartLogged(EtcdLog, "etcd",
+            "--name", "etcd1",
+            "--data-dir", Path.Combine(Root, "etcd"),
+            "--listen-client-urls", $"http://127.0.0.1:{EtcdPort}",
+            "--advertise-client-urls", $"http://127.0.0.1:{EtcdPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{etcdPeerPort}",
+            "--initial-advertise-peer-urls", $"http://127.0.0.1:{etcdPeerPort}",
+            "--initial-cluster", $"etcd1=http://127.0.0.1:{etcdPeerPort}",
+            "--enable-v2=true");
+        await WaitForEtcdAsync().ConfigureAwait(false);
+
+        var config = Path.Combine(Root, "patroni.yml");
+        await File.WriteAllTextAsync(config, PatroniConfig()).ConfigureAwait(false);
+        _patroni = StartLogged(PatroniLog, AsPostgres("patroni", config));
+        await WaitForLeaderAsync(LeaderTimeout).ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        var problems = new List<string>();
+        if (_copy is not null)
+        {
+            await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", _copy.DataDirectory, "-m", "immediate", "-w", "stop"), check: false).ConfigureAwait(false);
+        }
+        if (_patroni is not null)
+        {
+            // SIGTERM to patroni itself: it stops PostgreSQL and releases the leader key (DOMAIN.md).
+            if (!await StopAsync(_patroni, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+            {
+                problems.Add("patroni did not stop on SIGTERM within 30 s and was killed");
+            }
+            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            {
+                await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop"), check: false).ConfigureAwait(false);
+            }
+        }
+        if (_leaderless is not null && !await StopAsync(_leaderless, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+        {
+            problems.Add("the leaderless patroni did not stop on SIGTERM within 30 s and was killed");
+        }
+        if (_etcd is not null && !await StopAsync(_etcd, TimeSpan.FromSeconds(10)).ConfigureAwait(false))
+        {
+            problems.Add("etcd did not stop on SIGTERM within 10 s and was killed");
+        }
+        _http.Dispose();
+        if (Root.Length > 0 && Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", problems));
+        }
+    }
+
+    /// <summary>
+    /// When the test host exits without disposing the fixture (a crash, a killed run): SIGTERM to the processes this
+    /// fixture started (Patroni stops its PostgreSQL), by pid, and a short wait.
+    /// </summary>
+    private void StopLeftovers()
+    {
+        if (_copy is not null && File.Exists(Path.Combine(_copy.DataDirectory, "postmaster.pid")))
+        {
+            var stop = AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", _copy.DataDirectory, "-m", "immediate", "-w", "stop");
+            Run(stop[0], stop[1..]);
+        }
+        foreach (var process in new[] { _leaderless, _patroni, _etcd })
+        {
+            if (process is { HasExited: false })
+            {
+                Posix.Signal(process.Id, Posix.SIGTERM);
+                process.WaitForExit(10_000);
+            }
+        }
+    }
+
+    /// <summary>An endpoint on this cluster's REST API, as a consumer would configure it.</summary>
+    public PatroniRestEndpoint NewEndpoint(Func<PatroniMember, (string Host, int Port)>? addressMap = null) =>
+        new(new PatroniEndpointOptions { RestUrls = [RestUrl], AddressMap = addressMap });
+
+    /// <summary>A slot name no other test uses.</summary>
+    public string UniqueSlot(string prefix) => $"{prefix}_{Interlocked.Increment(ref _slotCounter)}_{Environment.ProcessId % 10000}";
+
+    /// <summary>A 127.0.0.1 port nothing listens on.</summary>
+    public static int ClosedPort() => FreePort();
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
+        }
+        var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
+        return value is T typed ? typed : throw new InvalidOperationException($"'{sql}' returned {value ?? "null"} ({value?.GetType().Name}), not {typeof(T).Name}");
+    }
+
+    public async Task ExecuteAsync(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
+        }
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The slot's <c>confirmed_flush_lsn</c> as PostgreSQL reports it, or null when the slot does not exist.</summary>
+    public async Task<NpgsqlLogSequenceNumber?> ConfirmedFlushAsync(string slot)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1::name", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = slot, NpgsqlDbType = NpgsqlDbType.Text } },
+        };
+        var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
+        return value is NpgsqlLogSequenceNumber lsn ? lsn : null;
+    }
+
+    public async Task<NpgsqlLogSequenceNumber> CurrentWalLsnAsync() =>
+        await ScalarAsync<NpgsqlLogSequenceNumber>("SELECT pg_current_wal_lsn()").ConfigureAwait(false);
+
+    /// <summary>Moves WAL: a 1 kB logical message, then a segment switch. Returns the WAL position after.</summary>
+    public async Task<NpgsqlLogSequenceNumber> MoveWalAsync()
+    {
+        await ExecuteAsync("SELECT pg_logical_emit_message(false, 'patroni-model', repeat('x', 1024))").ConfigureAwait(false);
+        await ExecuteAsync("SELECT pg_switch_wal()").ConfigureAwait(false);
+        return await CurrentWalLsnAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the slot if it exists (the "loss" of a slot, or a test's cleanup).</summary>
+    public Task DropSlotAsync(string slot) =>
+        ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1::name", slot);
+
+    /// <summary>
+    /// Drops the slot, retrying while a walsender or Patroni briefly holds it (SQLSTATE 55006), for up to 10 s.
+    /// </summary>
+    public async Task DropSlotWhenInactiveAsync(string slot)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await DropSlotAsync(slot).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary><c>PATCH /config</c> with a JSON body (Patroni merges it into the dynamic configuration; null deletes a key).</summary>
+    public async Task PatchConfigAsync(string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await _http.PatchAsync(new Uri(RestUrl, "config"), content).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"PATCH /config {json} answered HTTP {(int)response.StatusCode}: {body}");
+        }
+    }
+
+    /// <summary><c>POST /restart</c>: Patroni restarts PostgreSQL; waits until the member is leader and writable again.</summary>
+    public async Task RestartPostgresAsync()
+    {
+        using var content = new StringContent("{}", Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(new Uri(RestUrl, "restart"), content).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /restart answered HTTP {(int)response.StatusCode}: {body}");
+        }
+        await WaitForLeaderAsync(LeaderTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until true; on timeout fails with what it waited for, what it saw and Patroni's log.</summary>
+    public async Task WaitUntilAsync(string what, Func<Task<bool>> condition, TimeSpan timeout, Func<Task<string>>? seen = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await condition().ConfigureAwait(false))
+            {
+                return;
+            }
+            if (watch.Elapsed > timeout)
+            {
+                var saw = seen is null ? "" : $"; saw: {await seen().ConfigureAwait(false)}";
+                throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}{saw}\n--- patroni log (tail) ---\n{LogTail(PatroniLog, 30)}");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A second, real PostgreSQL made from this leader (pg_basebackup, started as a standby, then promoted): it runs on
+    /// timeline 2 and its history file records where timeline 1 ended. Used where the single Patroni member can't give a
+    /// second timeline. Started once, on first use; stopped at dispose.
+    /// </summary>
+    public async Task<PromotedCopy> PromotedCopyAsync()
+    {
+        await _copyGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_copy is not null)
+            {
+                return _copy;
+            }
+            var directory = Path.Combine(Root, "copy");
+            Directory.CreateDirectory(directory);
+            await GiveToPostgresAsync(directory).ConfigureAwait(false);
+            var data = Path.Combine(directory, "data");
+            var port = FreePort();
+            await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_basebackup"), "-h", "127.0.0.1", "-p", PostgresPort.ToString(),
+                "-U", "postgres", "-D", data, "-X", "stream", "-R", "-c", "fast")).ConfigureAwait(false);
+            await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "30",
+                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={directory} " +
+                      $"-c hba_file={data}/pg_hba.conf -c ident_file={data}/pg_ident.conf -c cluster_name=copy",
+                "start")).ConfigureAwait(false);
+            _copy = new PromotedCopy(data, port);
+            var copy = new NpgsqlConnectionStringBuilder(ConnectionString) { Port = port }.ConnectionString;
+            await using (var connection = new NpgsqlConnection(copy))
+            {
+                await connection.OpenAsync().ConfigureAwait(false);
+                await using var promote = new NpgsqlCommand("SELECT pg_promote(true, 30)", connection);
+                if (await promote.ExecuteScalarAsync().ConfigureAwait(false) is not true)
+                {
+                    throw new InvalidOperationException($"pg_promote() on the copy did not finish within 30 s; log: {LogTail(Path.Combine(directory, "postgres.log"), 20)}");
+                }
+            }
+            return _copy;
+        }
+        finally
+        {
+            _copyGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The REST URL of a second, real Patroni member in its own scope on the same etcd, tagged <c>nofailover</c>: it may
+    /// never become leader, so it never bootstraps, and its <c>GET /cluster</c> lists a member but no leader
+    /// ("waiting for leader to bootstrap"); its <c>GET /config</c> answers HTTP 502. Started once, on first use.
+    /// </summary>
+    public async Task<Uri> LeaderlessRestUrlAsync()
+    {
+        await _copyGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_leaderlessUrl is not null)
+            {
+                return _leaderlessUrl;
+            }
+            var directory = Path.Combine(Root, "leaderless");
+            Directory.CreateDirectory(directory);
+            await GiveToPostgresAsync(directory).ConfigureAwait(false);
+            var restPort = FreePort();
+            var config = Path.Combine(Root, "leaderless.yml");
+            await File.WriteAllTextAsync(config, $"""
+                scope: leaderless
+                name: pg9
+                restapi:
+                  listen: 127.0.0.1:{restPort}
+                  connect_address: 127.0.0.1:{restPort}
+                etcd:
+                  hosts: 127.0.0.1:{EtcdPort}
+                tags:
+                  nofailover: true
+                postgresql:
+                  listen: 127.0.0.1:{FreePort()}
+                  connect_address: 127.0.0.1:{FreePort()}
+                  data_dir: {Path.Combine(directory, "data")}
+                  bin_dir: {BinDir}
+                  pgpass: {Path.Combine(directory, "pgpass")}
+                  authentication:
+                    superuser:
+                      username: postgres
+                    replication:
+                      username: postgres
+                """).ConfigureAwait(false);
+            var log = Path.Combine(Root, "leaderless.log");
+            _leaderless = StartLogged(log, AsPostgres("patroni", config));
+            var url = new Uri($"http://127.0.0.1:{restPort}/");
+            await WaitUntilAsync("the leaderless patroni to list itself in GET /cluster", async () =>
+            {
+                try
+                {
+                    return (await _http.GetStringAsync(new Uri(url, "cluster")).ConfigureAwait(false)).Contains("\"pg9\"", StringComparison.Ordinal);
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(30), () => Task.FromResult(LogTail(log, 20))).ConfigureAwait(false);
+            _leaderlessUrl = url;
+            return url;
+        }
+        finally
+        {
+            _copyGate.Release();
+        }
+    }
+
+    public async Task<T> ScalarOnAsync<T>(int port, string sql, params object[] parameters)
+    {
+        var cs = new NpgsqlConnectionStringBuilder(ConnectionString) { Port = port }.ConnectionString;
+        await using var connection = new NpgsqlConnection(cs);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(p is NpgsqlLogSequenceNumber ? new NpgsqlParameter { Value = p, NpgsqlDbType = NpgsqlDbType.PgLsn } : new NpgsqlParameter { Value = p });
+        }
+        var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
+        return value is T typed ? typed : throw new InvalidOperationException($"'{sql}' returned {value ?? "null"}, not {typeof(T).Name}");
+    }
+
+    public async Task<string> ClusterAnswerAsync()
+    {
+        try
+        {
+            return await _http.GetStringAsync(new Uri(RestUrl, "cluster")).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"GET /cluster failed: {e.Message}";
+        }
+    }
+
+    private async Task WaitForLeaderAsync(TimeSpan timeout)
+    {
+        var last = "nothing yet";
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_patroni is { HasExited: true })
+            {
+                throw new InvalidOperationException(
+                    $"patroni exited with code {_patroni.ExitCode} before becoming leader\n--- patroni log (tail) ---\n{LogTail(PatroniLog, 40)}");
+            }
+            last = await ClusterAnswerAsync().ConfigureAwait(false);
+            if (last.Contains("\"role\": \"leader\"", StringComparison.Ordinal) && last.Contains("\"state\": \"running\"", StringComparison.Ordinal)
+                && await IsWritableAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException(
+                    $"waited {timeout.TotalSeconds:0} s for {Member} to be a writable leader; last GET /cluster: {last}\n--- patroni log (tail) ---\n{LogTail(PatroniLog, 40)}");
+            }
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> IsWritableAsync()
+    {
+        try
+        {
+            return await ScalarAsync<bool>("SELECT NOT pg_is_in_recovery()").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WaitForEtcdAsync()
+    {
+        var watch = Stopwatch.StartNew();
+        var last = "";
+        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            if (_etcd is { HasExited: true })
+            {
+                break;
+            }
+            try
+            {
+                last = await _http.GetStringAsync($"http://127.0.0.1:{EtcdPort}/health").ConfigureAwait(false);
+                if (last.Contains("true", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"etcd on 127.0.0.1:{EtcdPort} not healthy after 20 s (last: {last})\n--- etcd log (tail) ---\n{LogTail(EtcdLog, 30)}");
+    }
+
+    private string PatroniConfig() => $"""
+        scope: {Scope}
+        name: {Member}
+        restapi:
+          listen: 127.0.0.1:{RestPort}
+          connect_address: 127.0.0.1:{RestPort}
+        etcd:
+          hosts: 127.0.0.1:{EtcdPort}
+        bootstrap:
+          dcs:
+            ttl: 10
+            loop_wait: 1
+            retry_timeout: 4
+            postgresql:
+              use_pg_rewind: false
+              use_slots: true
+              parameters:
+                wal_level: logical
+                max_replication_slots: 10
+                max_wal_senders: 10
+          initdb:
+            - encoding: UTF8
+          pg_hba:
+            - local all all trust
+            - host all all 127.0.0.1/32 trust
+            - host replication all 127.0.0.1/32 trust
+        postgresql:
+          listen: 127.0.0.1:{PostgresPort}
+          connect_address: 127.0.0.1:{PostgresPort}
+          data_dir: {DataDirectory}
+          bin_dir: {BinDir}
+          pgpass: {Path.Combine(PostgresDirectory, "pgpass")}
+          authentication:
+            superuser:
+              username: postgres
+            replication:
+              username: postgres
+          parameters:
+            unix_socket_directories: {PostgresDirectory}
+            max_wal_size: 256MB
+        """;
+
+    private static void CheckPrerequisites()
+    {
+        var missing = new List<string>();
+        if (FindOnPath("patroni") is null)
+        {
+            missing.Add("patroni");
+        }
+        if (FindOnPath("etcd") is null)
+        {
+            missing.Add("etcd");
+        }
+        if (!File.Exists(Path.Combine(BinDir, "postgres")) || !File.Exists(Path.Combine(BinDir, "pg_basebackup")))
+        {
+            missing.Add($"PostgreSQL 15 ({BinDir})");
+        }
+        if (!Directory.Exists("/usr/lib/python3/dist-packages/etcd") && Run("python3", "-c", "import etcd") != 0)
+        {
+            missing.Add("python3-etcd");
+        }
+        if (Posix.IsRoot && (FindOnPath("setpriv") is null || Run("id", "-u", "postgres") != 0))
+        {
+            missing.Add("the postgres user and setpriv (PostgreSQL refuses to run as root)");
+        }
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"missing {string.Join(", ", missing)}: run `{InstallHint}`");
+        }
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+        .Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Append("/usr/sbin").Append("/usr/bin")
+        .Select(dir => Path.Combine(dir, program))
+        .FirstOrDefault(File.Exists);
+
+    private static int Run(string program, params string[] arguments)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in arguments)
+            {
+                start.ArgumentList.Add(a);
+            }
+            using var process = Process.Start(start)!;
+            process.WaitForExit(10_000);
+            return process.HasExited ? process.ExitCode : -1;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>The command line that runs <paramref name="program"/> as the postgres user (directly when not root).</summary>
+    private static string[] AsPostgres(string program, params string[] arguments) =>
+        Posix.IsRoot
+            ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", program, .. arguments]
+            : [program, .. arguments];
+
+    private static async Task GiveToPostgresAsync(string directory)
+    {
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Posix.IsRoot)
+        {
+            await RunAsync(["chown", "postgres:postgres", directory]).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RunAsync(string[] commandLine, bool check = true)
+    {
+        var start = new ProcessStartInfo(commandLine[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in commandLine.Skip(1))
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        if (check && process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"`{string.Join(' ', commandLine)}` exited with {process.ExitCode}: {(await stderr.ConfigureAwait(false)).Trim()} {(await stdout.ConfigureAwait(false)).Trim()}");
+        }
+    }
+
+    /// <summary>Starts a long-running process with stdout and stderr appended to <paramref name="log"/>; its pid is the program's own (exec).</summary>
+    private static Process StartLogged(string log, params string[] commandLine)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$PATRONI_MODEL_LOG\" 2>&1 </dev/null");
+        foreach (var a in commandLine)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["PATRONI_MODEL_LOG"] = log;
+        start.Environment["HOME"] = Path.GetDirectoryName(log)!;
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {commandLine[0]}");
+    }
+
+    private static async Task<bool> StopAsync(Process process, TimeSpan timeout)
+    {
+        if (process.HasExited)
+        {
+            return true;
+        }
+        Posix.Signal(process.Id, Posix.SIGTERM);
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            Posix.Signal(process.Id, Posix.SIGKILL);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string LogTail(string path, int lines)
+    {
+        try
+        {
+            return string.Join('\n', File.ReadLines(path).TakeLast(lines));
+        }
+        catch (IOException e)
+        {
+            return $"(no log: {e.Message})";
+        }
+    }
+}
+
+/// <summary>A promoted copy of the leader on timeline 2: its data directory and 127.0.0.1 port.</summary>
+public sealed record PromotedCopy(string DataDirectory, int Port);
+
+[CollectionDefinition(Name)]
+public sealed class PatroniClusterCollection : ICollectionFixture<LocalPatroniCluster>
+{
+    public const string Name = "local patroni cluster";
+}
