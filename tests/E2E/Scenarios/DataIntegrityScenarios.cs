@@ -60,8 +60,9 @@ public sealed class DataIntegrityScenarios(SharedClusterFixture fixture, ITestOu
         Assert.Equal(expected, (await cluster.ReadDigestAsync(promoted)).Digest);
 
         // And the new leader durably holds further writes: they survive a restart of its PostgreSQL
+        // (Patroni refuses a restart while it is still finishing the promotion: settle first)
         await cluster.MustAsync(new Write(30));
-        await cluster.MustAsync(new Checkpoint());
+        await cluster.SettleAsync();
         await cluster.MustAsync(new Restart(promoted.Name));
         var afterRestart = await cluster.SettleAsync();
         Assert.Equal(promoted.Name, afterRestart.Name);
