@@ -116,8 +116,13 @@ public sealed partial class PatroniCluster : ICluster
             var removed = await DockerEngine.RemoveResourcesAsync(_docker, RunId, timeout.Token).ConfigureAwait(false);
             Say($"removed {removed.Count} resources of run {RunId}");
         }
+        catch (Exception e) when (e is DockerApiException or HttpRequestException or OperationCanceledException)
+        {
+            Say($"could not remove every resource of run {RunId} ({e.GetBaseException().Message}); the next run removes them");
+        }
         finally
         {
+            DockerEngine.LiveRuns.TryRemove(RunId, out _);
             _http.Dispose();
             _docker.Dispose();
         }

@@ -86,6 +86,7 @@ public sealed record PatroniClusterBuilder
             {
                 Log?.Invoke($"removed leftovers of earlier runs: {string.Join(", ", leftovers)}");
             }
+            DockerEngine.LiveRuns[runId] = 0;
             var (networkId, subnetBase) = await CreateNetworkAsync(docker, runId, cancellationToken).ConfigureAwait(false);
             var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             var etcd = await CreateContainerAsync(docker, runId, networkId, "etcd1", AddressAt(subnetBase, 10), ["etcd"], [], cancellationToken).ConfigureAwait(false);
@@ -124,6 +125,7 @@ public sealed record PatroniClusterBuilder
                 }
                 finally
                 {
+                    DockerEngine.LiveRuns.TryRemove(runId, out _);
                     docker.Dispose();
                 }
             }

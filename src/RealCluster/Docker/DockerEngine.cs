@@ -9,6 +9,9 @@ namespace PatroniModel.RealCluster.Docker;
 /// </summary>
 public static class DockerEngine
 {
+    /// <summary>The runs of this process whose clusters are not disposed yet: never removed as leftovers.</summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, byte> LiveRuns { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The image scripts/build-image.sh builds; <c>PATRONI_MODEL_IMAGE</c> overrides it.</summary>
     public static string DefaultImage =>
         Environment.GetEnvironmentVariable("PATRONI_MODEL_IMAGE") is { Length: > 0 } image ? image : "patroni-model/patroni:latest";
@@ -49,15 +52,20 @@ public static class DockerEngine
     }
 
     /// <summary>
-    /// Removes every container and network carrying the project label (all runs, or one run when
-    /// <paramref name="runId"/> is given), with their volumes. Returns what was removed.
+    /// Removes every container, network and volume carrying the project label (leftovers of earlier runs, except those
+    /// of another test process still running), or those of one run when <paramref name="runId"/> is given. Returns what was removed.
     /// </summary>
     public static async Task<IReadOnlyList<string>> RemoveResourcesAsync(DockerClient client, string? runId = null, CancellationToken cancellationToken = default)
     {
         var filter = runId is null ? ResourceLabels.ProjectFilter() : ResourceLabels.RunFilter(runId);
         var removed = new List<string>();
-        var containers = await client.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = filter }, cancellationToken).ConfigureAwait(false);
+        bool Keep(IDictionary<string, string>? labels) =>
+            runId is null
+            && (ResourceLabels.OwnedByAnotherLiveProcess(labels)
+                || (labels is not null && labels.TryGetValue(ResourceLabels.Run, out var run) && LiveRuns.ContainsKey(run)));
+        var containers = (await client.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = filter }, cancellationToken).ConfigureAwait(false))
+            .Where(c => !Keep(c.Labels)).ToList();
         await Task.WhenAll(containers.Select(async c =>
         {
             try
@@ -77,7 +85,7 @@ public static class DockerEngine
 
         var networks = await client.Networks.ListNetworksAsync(
             new NetworksListParameters { Filters = filter }, cancellationToken).ConfigureAwait(false);
-        foreach (var network in networks)
+        foreach (var network in networks.Where(n => !Keep(n.Labels)))
         {
             try
             {
@@ -90,7 +98,7 @@ public static class DockerEngine
         }
 
         var volumes = await client.Volumes.ListAsync(new VolumesListParameters { Filters = filter }, cancellationToken).ConfigureAwait(false);
-        foreach (var volume in volumes.Volumes ?? [])
+        foreach (var volume in (volumes.Volumes ?? []).Where(v => !Keep(v.Labels)))
         {
             await client.Volumes.RemoveAsync(volume.Name, force: true, cancellationToken).ConfigureAwait(false);
             removed.Add("volume " + volume.Name);

@@ -113,6 +113,60 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Runs one scenario on a cluster of its own (a different configuration), built from <paramref name="builder"/> and
+    /// removed afterwards; on failure the evidence is kept like for shared scenarios.
+    /// </summary>
+    public async Task RunOnOwnClusterAsync(ITestOutputHelper output, string scenario, PatroniClusterBuilder builder, Func<PatroniCluster, Task> body)
+    {
+        if (_unavailable is DockerEngineUnavailableException)
+        {
+            throw new XunitException(_unavailable.Message);
+        }
+        void Write(string line)
+        {
+            try
+            {
+                output.WriteLine(line);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+        var watch = Stopwatch.StartNew();
+        var passed = false;
+        try
+        {
+            await using var cluster = await builder.WithLog(Write).BuildAsync();
+            try
+            {
+                await body(cluster);
+                passed = true;
+            }
+            catch (Exception e)
+            {
+                await cluster.SaveEvidenceAsync(scenario, e);
+                throw;
+            }
+            finally
+            {
+                cluster.Log = Write;
+            }
+        }
+        catch (DockerEngineUnavailableException e)
+        {
+            throw new XunitException(e.Message);
+        }
+        finally
+        {
+            lock (Timings)
+            {
+                Timings.Add((scenario, watch.Elapsed, passed));
+            }
+            Write($"== {scenario}: {(passed ? "passed" : "FAILED")} in {watch.Elapsed.TotalSeconds:F1}s, bring-up and removal of its own cluster included");
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (_cluster is not null)
