@@ -56,6 +56,10 @@ public sealed partial class PatroniCluster
         {
             result = StepResult.Failed(step, e.GetBaseException().Message);
         }
+        catch (ClusterWaitTimeoutException e)
+        {
+            result = StepResult.Failed(step, e.Message.Split('\n')[0]);
+        }
         _history.Add(result);
         Say($"{result} ({watch.Elapsed.TotalSeconds:F1}s)");
         return result;
@@ -363,7 +367,7 @@ public sealed partial class PatroniCluster
         await _docker.Networks.ConnectNetworkAsync(_networkId, new NetworkConnectParameters
         {
             Container = member.ContainerId,
-            EndpointConfig = EndpointSettingsFor(member),
+            EndpointConfig = EndpointSettingsFor(member.Name, member.Address),
         }, cancellationToken).ConfigureAwait(false);
         member.IsDisconnected = false;
         return StepResult.Ok(step);

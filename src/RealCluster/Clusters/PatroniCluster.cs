@@ -145,9 +145,10 @@ public sealed partial class PatroniCluster : ICluster
         }
     }
 
-    internal static EndpointSettings EndpointSettingsFor(ClusterMember member) => new()
+    /// <summary>The member's place on the cluster network: its name as alias (Patroni's connect addresses use it) and its fixed address.</summary>
+    internal static EndpointSettings EndpointSettingsFor(string name, System.Net.IPAddress address) => new()
     {
-        Aliases = [member.Name],
-        IPAMConfig = new EndpointIPAMConfig { IPv4Address = member.Address.ToString() },
+        Aliases = [name],
+        IPAMConfig = new EndpointIPAMConfig { IPv4Address = address.ToString() },
     };
 }

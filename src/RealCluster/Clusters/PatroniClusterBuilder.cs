@@ -179,7 +179,6 @@ public sealed record PatroniClusterBuilder
         CancellationToken cancellationToken)
     {
         var containerName = $"pm-{runId}-{name}";
-        var member = new ClusterMember(name, "", containerName, address);
         var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Name = containerName,
@@ -196,7 +195,7 @@ public sealed record PatroniClusterBuilder
             },
             NetworkingConfig = new NetworkingConfig
             {
-                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = PatroniCluster.EndpointSettingsFor(member) },
+                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = PatroniCluster.EndpointSettingsFor(name, address) },
             },
         }, cancellationToken).ConfigureAwait(false);
         return new ClusterMember(name, created.ID, containerName, address);
