@@ -44,7 +44,7 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
             _unavailable = new InvalidOperationException($"the shared Patroni cluster did not come up: {e.Message}", e);
         }
         BringUp = watch.Elapsed;
-        sink.OnMessage(new DiagnosticMessage($"E2E: shared cluster bring-up took {BringUp.TotalSeconds:F1}s"));
+        sink.OnMessage(new DiagnosticMessage($"shared cluster bring-up took {BringUp.TotalSeconds:F1}s"));
     }
 
     /// <summary>Runs one scenario on the shared cluster: reset, body, timing; on failure, evidence in artifacts/e2e/&lt;scenario&gt;/&lt;utc&gt;/.</summary>
@@ -177,7 +177,7 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
         {
             var total = Timings.Aggregate(BringUp, (sum, t) => sum + t.Took);
             sink.OnMessage(new DiagnosticMessage(
-                $"E2E timings: bring-up {BringUp.TotalSeconds:F1}s; " + string.Join("; ", Timings.Select(t => $"{t.Scenario} {t.Took.TotalSeconds:F1}s{(t.Passed ? "" : " FAILED")}"))
+                $"timings: bring-up {BringUp.TotalSeconds:F1}s; " + string.Join("; ", Timings.Select(t => $"{t.Scenario} {t.Took.TotalSeconds:F1}s{(t.Passed ? "" : " FAILED")}"))
                 + $"; total {total.TotalSeconds:F1}s"));
         }
     }
