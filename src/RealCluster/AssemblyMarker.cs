@@ -1,2 +1,0 @@
-namespace PatroniModel.RealCluster;
-internal static class AssemblyMarker;
