@@ -34,7 +34,7 @@ public static class Benchmark
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
         {
-            foreach (var sequence in generator.Sample(50, new Rnd(seed, 2 * batch++ + 1), 20))
+            foreach (var sequence in generator.Sample(20, new Rnd(seed, 2 * batch++ + 1), 50))
             {
                 var outcome = SequenceRunner.Run(factory, sequence);
                 sequences++;
