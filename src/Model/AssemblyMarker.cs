@@ -1,2 +1,0 @@
-namespace PatroniModel.Model;
-internal static class AssemblyMarker;

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+
+namespace PatroniModel.Model.Clients;
+
+/// <summary>Write <paramref name="Rows"/> rows, one transaction each; answer <see cref="WriteBatchDone"/> to <paramref name="ReplyTo"/>.</summary>
+public sealed record WriteRows(int Rows, IActorRef ReplyTo);
+
+public sealed record WriteBatchDone(int Acked, int Failed, string Detail);
+
+internal sealed record NextRow(long Generation);
+
+internal sealed record CommitTimedOut(long RowId);
+
+/// <summary>A member was promoted holding these rows: acknowledged rows it lacks are lost.</summary>
+public sealed record LeaderPromoted(string Member, HashSet<long> Rows);
+
+/// <summary>pg_rewind discarded these rows on a member.</summary>
+public sealed record RowsDiscarded(string Member, List<long> Rows);
+
+public sealed record InspectClient
+{
+    public static InspectClient Instance { get; } = new();
+}
+
+public sealed record ClientInspection(ImmutableArray<long> Acknowledged, long NextRowId);
+
+/// <summary>The consumer reads <paramref name="Slot"/> on <paramref name="Leader"/> up to its end and confirms it.</summary>
+public sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyTo);
+
+public sealed record InspectConsumer
+{
+    public static InspectConsumer Instance { get; } = new();
+}
+
+public sealed record ConsumerInspection(ImmutableArray<PatroniModel.Scenarios.Observations.ConsumerPosition> Positions);

@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Members;
+using PatroniModel.Model.Runtime;
+using PatroniModel.Scenarios.Observations;
+
+namespace PatroniModel.Model.Clients;
+
+/// <summary>
+/// The CDC consumer: reads a slot on the leader up to the current end of WAL, confirms that position
+/// (the slot's confirmed_flush_lsn moves there) and persists it with the timeline it read it on.
+/// Its persisted position is what the reconciler is given.
+/// </summary>
+public sealed class ConsumerActor : ReceiveActor
+{
+    private readonly ModelWorld _world;
+    private readonly SortedDictionary<string, ConsumerPosition> _positions = new(StringComparer.Ordinal);
+    private IActorRef _replyTo = ActorRefs.Nobody;
+
+    public ConsumerActor(ModelWorld world)
+    {
+        _world = world;
+        Receive<ConsumeOn>(m =>
+        {
+            _replyTo = m.ReplyTo;
+            m.Leader.Tell(new ConsumeSlot(m.Slot));
+        });
+        Receive<SlotConsumed>(m =>
+        {
+            _positions[m.Slot] = new ConsumerPosition(m.Slot, m.Lsn, m.Timeline);
+            _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Slot} confirmed {m.Lsn} on {m.Member} tl{m.Timeline}");
+            _replyTo.Tell(m);
+        });
+        Receive<MemberAnswer>(m => _replyTo.Tell(m));
+        Receive<InspectConsumer>(_ => Sender.Tell(new ConsumerInspection([.. _positions.Values])));
+    }
+
+    public static Props Props(ModelWorld world) => ActorFactory<ConsumerActor>.Props(() => new ConsumerActor(world));
+}

@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Members;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Time;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Dcs;
+
+/// <summary>
+/// The DCS (etcd's part in Patroni): the leader key with a TTL written by compare-and-swap, member keys, the dynamic
+/// configuration, the <c>/sync</c> and <c>/failover</c> keys, and the history of leader changes.
+/// Members that are cut off never reach it (they see it through <see cref="ModelNetwork"/> and time out).
+/// </summary>
+public sealed class DcsActor : ReceiveActor
+{
+    private const string Name = "dcs";
+    private readonly ModelWorld _world;
+    private readonly SortedDictionary<string, MemberKey> _members = new(StringComparer.Ordinal);
+    private ClusterConfig _config;
+    private LeaderLease? _lease;
+    private long _leaseGeneration;
+    private VirtualClock.Timer? _leaseTimer;
+    private Lsn _optime = WalSizes.Initial;
+    private SyncKey _sync = SyncKey.Empty;
+    private FailoverKey? _failover;
+    private ImmutableArray<HistoryEntry> _history = [];
+    private string? _lastLeader;
+    private ImmutableArray<IActorRef> _watchers = [];
+    private ImmutableArray<string> _watcherNames = [];
+
+    public DcsActor(ModelWorld world)
+    {
+        _world = world;
+        _config = world.InitialConfig;
+        Receive<HaCycle>(OnHaCycle);
+        Receive<AcquireLease>(OnAcquire);
+        Receive<ReleaseLease>(OnRelease);
+        Receive<LeaseTtlElapsed>(OnTtlElapsed);
+        Receive<SetSyncKey>(m => _sync = new SyncKey(m.Leader, m.Standby));
+        Receive<RecordPromotion>(m => _history = _history.Add(new HistoryEntry(m.Timeline, m.Fork, m.Member, _world.Now)));
+        Receive<SetFailoverKey>(m => _failover = m.Key);
+        Receive<PatchDynamicConfig>(OnPatch);
+        Receive<ReadDcs>(_ => Sender.Tell(View(false)));
+        Receive<BootstrapDcs>(OnBootstrap);
+    }
+
+    public static Props Props(ModelWorld world) => ActorFactory<DcsActor>.Props(() => new DcsActor(world));
+
+    private long Now => _world.Now;
+
+    private void OnBootstrap(BootstrapDcs m)
+    {
+        _watchers = m.Watchers;
+        _watcherNames = m.WatcherNames;
+        SetLease(m.Leader);
+        if (_config.SynchronousMode != SynchronousMode.Off)
+        {
+            _sync = new SyncKey(m.Leader, null);
+        }
+    }
+
+    private void OnHaCycle(HaCycle m)
+    {
+        var s = m.Status;
+        var ttlMs = _config.Ttl * 1000L;
+        _members[s.Name] = new MemberKey(
+            s.Name, s.IsLeader ? "leader" : "replica", s.Streaming ? "streaming" : "running", s.Timeline, s.Lsn, Now + ttlMs);
+        var renewed = false;
+        var lease = CurrentLease();
+        if (s.IsLeader && lease is not null && lease.Holder == s.Name)
+        {
+            SetLease(s.Name);
+            _optime = s.Lsn;
+            renewed = true;
+        }
+        Sender.Tell(View(renewed));
+    }
+
+    private void OnAcquire(AcquireLease m)
+    {
+        var lease = CurrentLease();
+        if (lease is not null && lease.Holder != m.Member)
+        {
+            Sender.Tell(new LeaseAnswer(false, View(false)));
+            return;
+        }
+        var fresh = lease is null;
+        SetLease(m.Member);
+        if (fresh)
+        {
+            _world.Record(m.Member, ModelEventKinds.LeaseAcquired, $"ttl={_config.Ttl}s");
+        }
+        if (_failover is { } fk && (fk.Candidate is null || fk.Candidate == m.Member))
+        {
+            _failover = null;
+        }
+        if (_config.SynchronousMode != SynchronousMode.Off && _sync.Leader != m.Member)
+        {
+            _sync = new SyncKey(m.Member, null);
+        }
+        Sender.Tell(new LeaseAnswer(true, View(true)));
+    }
+
+    private void OnRelease(ReleaseLease m)
+    {
+        if (CurrentLease() is { } lease && lease.Holder == m.Member)
+        {
+            ExpireLease($"released by {m.Member}: {m.Reason}");
+            for (var i = 0; i < _watchers.Length; i++)
+            {
+                if (_watcherNames[i] != m.Member && _world.Network.IsReachable(_watcherNames[i]))
+                {
+                    _watchers[i].Tell(new WakeUp("leader key deleted"));
+                }
+            }
+        }
+    }
+
+    private void OnTtlElapsed(LeaseTtlElapsed m)
+    {
+        if (m.Generation == _leaseGeneration && _lease is not null)
+        {
+            ExpireLease($"ttl elapsed (holder {_lease.Holder})");
+        }
+    }
+
+    private void OnPatch(PatchDynamicConfig m)
+    {
+        _config = m.Config;
+        if (_config.SynchronousMode == SynchronousMode.Off)
+        {
+            _sync = SyncKey.Empty;
+        }
+        else if (_sync.Leader is null && CurrentLease() is { } lease)
+        {
+            _sync = new SyncKey(lease.Holder, null);
+        }
+        Sender.Tell(View(false));
+        for (var i = 0; i < _watchers.Length; i++)
+        {
+            if (_world.Network.IsReachable(_watcherNames[i]))
+            {
+                _watchers[i].Tell(new WakeUp("dynamic configuration changed"));
+            }
+        }
+    }
+
+    /// <summary>The lease if it is still alive; an expired one is deleted (and recorded) first.</summary>
+    private LeaderLease? CurrentLease()
+    {
+        if (_lease is not null && Now >= _lease.ExpiresAt)
+        {
+            ExpireLease($"ttl elapsed (holder {_lease.Holder})");
+        }
+        return _lease;
+    }
+
+    private void SetLease(string holder)
+    {
+        _leaseTimer?.Cancel();
+        _leaseGeneration++;
+        var ttlMs = _config.Ttl * 1000L;
+        _lease = new LeaderLease(holder, Now + ttlMs);
+        _leaseTimer = _world.Clock.Schedule(ttlMs, Self, new LeaseTtlElapsed(_leaseGeneration));
+    }
+
+    private void ExpireLease(string detail)
+    {
+        if (_lease is null)
+        {
+            return;
+        }
+        _world.Record(_lease.Holder, ModelEventKinds.LeaseExpired, detail);
+        _lastLeader = _lease.Holder;
+        _lease = null;
+        _leaseTimer?.Cancel();
+        _leaseTimer = null;
+        _leaseGeneration++;
+    }
+
+    private DcsView View(bool renewed)
+    {
+        var members = ImmutableArray.CreateBuilder<MemberKey>(_members.Count);
+        foreach (var key in _members.Values)
+        {
+            if (key.ExpiresAt > Now)
+            {
+                members.Add(key);
+            }
+        }
+        return new DcsView(Now, _config, CurrentLease(), _optime, members.ToImmutable(), _sync, _failover, _history, _lastLeader, renewed);
+    }
+}

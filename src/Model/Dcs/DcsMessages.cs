@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Dcs;
+
+/// <summary>The leader key: who holds it and when its TTL runs out.</summary>
+public sealed record LeaderLease(string Holder, long ExpiresAt);
+
+/// <summary>A member key (<c>/members/pgN</c>) as the member last wrote it; it expires after ttl.</summary>
+public sealed record MemberKey(string Name, string Role, string State, int Timeline, Lsn Lsn, long ExpiresAt);
+
+/// <summary>The <c>/sync</c> key: the leader and its synchronous standby.</summary>
+public sealed record SyncKey(string? Leader, string? Standby)
+{
+    public static SyncKey Empty { get; } = new(null, null);
+
+    /// <summary>Patroni's <c>SyncState.matches</c>: the member may be promoted automatically in synchronous mode.</summary>
+    public bool Matches(string member) => Leader == member || Standby == member;
+}
+
+/// <summary>The <c>/failover</c> key written by <c>POST /switchover</c> or <c>POST /failover</c>.</summary>
+public sealed record FailoverKey(string? Leader, string? Candidate);
+
+/// <summary>One leader change recorded in the DCS history: the new timeline and where it forked.</summary>
+public sealed record HistoryEntry(int Timeline, Lsn Fork, string Leader, long At);
+
+/// <summary>What a member reports in its member key on each HA cycle.</summary>
+public sealed record MemberStatus(string Name, bool IsLeader, bool Streaming, int Timeline, Lsn Lsn);
+
+/// <summary>A consistent read of the DCS at one virtual time.</summary>
+/// <param name="Renewed">True when this HA cycle renewed the reader's leader lease.</param>
+public sealed record DcsView(
+    long At,
+    ClusterConfig Config,
+    LeaderLease? Lease,
+    Lsn Optime,
+    ImmutableArray<MemberKey> Members,
+    SyncKey Sync,
+    FailoverKey? Failover,
+    ImmutableArray<HistoryEntry> History,
+    string? LastLeader,
+    bool Renewed)
+{
+    public int MaxTimeline => History.IsDefaultOrEmpty ? 1 : History.Max(h => h.Timeline);
+
+    public MemberKey? Member(string name)
+    {
+        foreach (var key in Members)
+        {
+            if (key.Name == name)
+            {
+                return key;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>One HA cycle's DCS round trip: write the member key, renew the lease when holding it, read everything.</summary>
+public sealed record HaCycle(MemberStatus Status);
+
+/// <summary>Create the leader key if absent (compare-and-swap on "no leader").</summary>
+public sealed record AcquireLease(string Member);
+
+/// <summary>The answer to <see cref="AcquireLease"/>.</summary>
+public sealed record LeaseAnswer(bool Acquired, DcsView View);
+
+/// <summary>Delete the leader key if held by <paramref name="Member"/> (graceful switchover); wakes the watchers.</summary>
+public sealed record ReleaseLease(string Member, string Reason);
+
+public sealed record SetSyncKey(string Leader, string? Standby);
+
+public sealed record RecordPromotion(string Member, int Timeline, Lsn Fork);
+
+public sealed record SetFailoverKey(FailoverKey? Key);
+
+public sealed record PatchDynamicConfig(ClusterConfig Config);
+
+/// <summary>Bootstraps the cluster: <paramref name="Leader"/> holds the lease.</summary>
+public sealed record BootstrapDcs(string Leader, ImmutableArray<Akka.Actor.IActorRef> Watchers, ImmutableArray<string> WatcherNames);
+
+/// <summary>Read the DCS (for the driver and the REST endpoint).</summary>
+public sealed record ReadDcs
+{
+    public static ReadDcs Instance { get; } = new();
+}
+
+internal sealed record LeaseTtlElapsed(long Generation);

@@ -1,0 +1,1020 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Clients;
+using PatroniModel.Model.Dcs;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Time;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Members;
+
+/// <summary>
+/// One Patroni member with its PostgreSQL (the container): the HA loop every loop_wait (Patroni's ha.py in outline),
+/// one behaviour per role: <see cref="Leading"/>, <see cref="Following"/>, <see cref="Frozen"/>, <see cref="Stopped"/>.
+/// A cut-off member keeps its role but its DCS calls time out after retry_timeout.
+/// </summary>
+/// <remarks>
+/// Streaming is immediate by default: each WAL record the primary writes is shipped at once to every replica streaming
+/// from it (with <see cref="ModelOptions.MaxReplicationDelayMilliseconds"/>, after a seeded delay). A replica that loses
+/// its connection (epoch change in <see cref="ModelNetwork"/>) asks again on its next HA cycle, from its end of WAL.
+/// </remarks>
+public sealed class MemberActor : ReceiveActor
+{
+    private readonly string _name;
+    private readonly ModelWorld _world;
+    private readonly PostgresServer _pg = new();
+    private readonly SortedDictionary<string, int> _downstream = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lsn> _standbyReplay = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastDelivery = new(StringComparer.Ordinal);
+    private readonly List<PendingCommit> _pending = [];
+    private IActorRef _dcs = ActorRefs.Nobody;
+    private IActorRef _client = ActorRefs.Nobody;
+    private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
+    private ClusterConfig _config;
+    private ImmutableArray<string>? _knownPermanent;
+    private bool _isLeader;
+    private bool _frozen;
+    private bool _stopped;
+    private long _haGeneration;
+    private VirtualClock.Timer? _haTimer;
+    private bool _inFlight;
+    private bool _blocked;
+    private long _leaseDeadline;
+    private string? _upstream;
+    private bool _streaming;
+    private int _myEpochAtStream;
+    private int _upstreamEpochAtStream;
+    private int _refusals;
+
+    public MemberActor(string name, ModelWorld world)
+    {
+        _name = name;
+        _world = world;
+        _config = world.InitialConfig;
+        Receive<WireMember>(m =>
+        {
+            _dcs = m.Dcs;
+            _client = m.Client;
+            _peers = m.Peers;
+        });
+        Receive<BootstrapMember>(OnBootstrap);
+        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+    }
+
+    public static Props Props(string name, ModelWorld world) => ActorFactory<MemberActor>.Props(() => new MemberActor(name, world));
+
+    private long Now => _world.Now;
+    private ModelNetwork Network => _world.Network;
+    private long LoopMs => _config.LoopWait * 1000L;
+    private long TtlMs => _config.Ttl * 1000L;
+    private long RetryMs => _config.RetryTimeout * 1000L;
+    private bool Writable => !_stopped && !_frozen && _isLeader && _pg.IsPrimary;
+
+    private void Record(string kind, string detail = "") => _world.Record(_name, kind, detail);
+
+    // ---------------------------------------------------------------- behaviours
+
+    private void Leading()
+    {
+        Common();
+        Receive<InsertRow>(OnInsertRow);
+        Receive<StreamRequest>(OnStreamRequest);
+        Receive<Replayed>(OnReplayed);
+        Receive<SlotSyncRequest>(OnSlotSyncRequest);
+        Receive<AppendWal>(OnAppendWal);
+        Receive<ConsumeSlot>(OnConsume);
+        Receive<CreateSlot>(OnCreateSlot);
+        Receive<DropSlot>(OnDropSlot);
+        ReceiveAny(_ => { });
+    }
+
+    private void Following()
+    {
+        Common();
+        Receive<InsertRow>(m => Sender.Tell(new RowRejected(m.RowId, _name, "read-only: in recovery")));
+        Receive<StreamRequest>(m => Sender.Tell(new StreamRefused(_name, "not a primary", null, _pg.Timeline, _pg.History)));
+        Receive<StreamAccepted>(OnStreamAccepted);
+        Receive<StreamRefused>(OnStreamRefused);
+        Receive<WalShipment>(OnShipment);
+        Receive<SlotSyncInfo>(OnSlotSyncInfo);
+        Receive<AppendWal>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is read-only (in recovery)")));
+        Receive<ConsumeSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery: logical decoding needs the primary")));
+        Receive<CreateSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery: logical decoding cannot be used while in recovery")));
+        Receive<DropSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery")));
+        ReceiveAny(_ => { });
+    }
+
+    private void Common()
+    {
+        Receive<HaTick>(OnTick);
+        Receive<WakeUp>(_ =>
+        {
+            if (!_inFlight && !_blocked)
+            {
+                RunCycle();
+            }
+        });
+        Receive<DcsView>(OnView);
+        Receive<LeaseAnswer>(OnLeaseAnswer);
+        Receive<DcsTimedOut>(OnDcsTimedOut);
+        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<IdentifySystem>(_ => Sender.Tell(new SystemIdentity(_pg.Timeline, _pg.EndLsn, !_pg.IsPrimary)));
+        Receive<ReadTimelineHistory>(m => Sender.Tell(new TimelineHistoryAnswer(HistoryOf(m.Timeline))));
+        Receive<FindSlot>(m => Sender.Tell(new SlotAnswer(_pg.Slots.TryGetValue(m.Slot, out var s) ? Row(s) : null)));
+        Receive<KillProcess>(_ => OnKill());
+        Receive<FreezeProcess>(_ => OnFreeze());
+        Receive<RestartPostgres>(_ => OnRestart());
+        Receive<ReportReplay>(m =>
+        {
+            if (_upstream == m.Leader && _streaming)
+            {
+                _peers[m.Leader].Tell(new Replayed(_name, _pg.EndLsn));
+            }
+        });
+    }
+
+    private void Frozen()
+    {
+        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<ThawProcess>(_ => OnThaw());
+        Receive<KillProcess>(_ => OnKill());
+        ReceiveAny(_ => { });
+    }
+
+    private void Stopped()
+    {
+        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<StartProcess>(_ => OnStart());
+        ReceiveAny(_ => { });
+    }
+
+    // ---------------------------------------------------------------- bootstrap and faults
+
+    private void OnBootstrap(BootstrapMember m)
+    {
+        if (m.Leader == _name)
+        {
+            _pg.IsPrimary = true;
+            _isLeader = true;
+            _leaseDeadline = Now + TtlMs;
+            Become(Leading);
+            Record(ModelEventKinds.Started, "bootstrap: primary");
+            Record(ModelEventKinds.Writable, $"tl {_pg.Timeline}");
+        }
+        else
+        {
+            Become(Following);
+            Record(ModelEventKinds.Started, "bootstrap: replica");
+            Follow(m.Leader);
+        }
+        ScheduleTick(m.FirstTickDelay);
+    }
+
+    private void OnKill()
+    {
+        var wasWritable = Writable;
+        CancelHa();
+        if (wasWritable)
+        {
+            Record(ModelEventKinds.ReadOnly, "killed");
+        }
+        _stopped = true;
+        _frozen = false;
+        FailPending("connection lost: the server was killed");
+        Record(ModelEventKinds.Killed, $"tl{_pg.Timeline} at {_pg.EndLsn}");
+        _downstream.Clear();
+        _upstream = null;
+        _streaming = false;
+        Become(Stopped);
+    }
+
+    private void OnStart()
+    {
+        _stopped = false;
+        _pg.IsPrimary = false;
+        _pg.SyncStandby = null;
+        _isLeader = false;
+        Record(ModelEventKinds.Started, $"tl{_pg.Timeline} at {_pg.EndLsn} (crash recovery, in recovery until Patroni decides)");
+        ReloadSlots("start");
+        Become(Following);
+        ScheduleTick(ModelTimings.StartupDelay);
+    }
+
+    private void OnFreeze()
+    {
+        var wasWritable = Writable;
+        CancelHa();
+        _frozen = true;
+        Record(ModelEventKinds.Frozen, _isLeader ? "leader" : "replica");
+        if (wasWritable)
+        {
+            Record(ModelEventKinds.ReadOnly, "frozen");
+        }
+        Become(Frozen);
+    }
+
+    private void OnThaw()
+    {
+        _frozen = false;
+        Record(ModelEventKinds.Thawed, _isLeader ? "believes it is the leader" : "replica");
+        if (Writable)
+        {
+            Record(ModelEventKinds.Writable, $"tl {_pg.Timeline} (thawed; its HA loop has not looked at the DCS yet)");
+        }
+        if (_isLeader)
+        {
+            Become(Leading);
+        }
+        else
+        {
+            Become(Following);
+        }
+        ScheduleTick(ModelTimings.ThawHaDelay);
+    }
+
+    private void OnRestart()
+    {
+        Record(ModelEventKinds.Restarted, _pg.IsPrimary ? "primary (POST /restart)" : "replica (POST /restart)");
+        if (_pg.IsPrimary)
+        {
+            Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
+            FailPending("connection lost: PostgreSQL restarted");
+            _downstream.Clear();
+        }
+        Network.Bump(_name);
+        _streaming = false;
+        ReloadSlots("restart");
+        if (_pg.IsPrimary && _isLeader)
+        {
+            EnsurePermanentSlots();
+        }
+    }
+
+    // ---------------------------------------------------------------- the HA loop
+
+    private void ScheduleTick(long delay)
+    {
+        CancelHa();
+        _haTimer = _world.Clock.Schedule(delay, Self, new HaTick(_haGeneration));
+    }
+
+    private void CancelHa()
+    {
+        _haTimer?.Cancel();
+        _haTimer = null;
+        _haGeneration++;
+        _inFlight = false;
+        _blocked = false;
+    }
+
+    private void OnTick(HaTick tick)
+    {
+        if (tick.Generation == _haGeneration && !_inFlight && !_blocked)
+        {
+            RunCycle();
+        }
+    }
+
+    private void RunCycle()
+    {
+        CancelHa();
+        CheckStreaming();
+        if (Network.IsPartitioned(_name))
+        {
+            // The DCS call hangs: Patroni retries for retry_timeout. A leader gives up early enough to demote before its lease can expire.
+            _blocked = true;
+            var delay = RetryMs;
+            if (_isLeader && _pg.IsPrimary)
+            {
+                delay = Math.Clamp(_leaseDeadline - 1 - Now, 0, RetryMs);
+            }
+            _haTimer = _world.Clock.Schedule(delay, Self, new DcsTimedOut(_haGeneration));
+            return;
+        }
+        _inFlight = true;
+        _dcs.Tell(new HaCycle(new MemberStatus(_name, _isLeader && _pg.IsPrimary, _streaming, _pg.Timeline, _pg.EndLsn)));
+    }
+
+    private void OnDcsTimedOut(DcsTimedOut m)
+    {
+        if (m.Generation != _haGeneration)
+        {
+            return;
+        }
+        _blocked = false;
+        if (_isLeader && _pg.IsPrimary)
+        {
+            Demote($"could not reach the DCS within retry_timeout ({_config.RetryTimeout}s)", graceful: false);
+        }
+        ScheduleTick(LoopMs);
+    }
+
+    private void OnView(DcsView view)
+    {
+        _inFlight = false;
+        _config = view.Config;
+        ReloadIfPermanentSlotsChanged();
+        if (_isLeader)
+        {
+            LeaderCycle(view);
+        }
+        else
+        {
+            ReplicaCycle(view);
+        }
+        if (!_stopped && !_frozen && !_blocked)
+        {
+            ScheduleTick(LoopMs);
+        }
+    }
+
+    private void LeaderCycle(DcsView view)
+    {
+        if (view.Renewed)
+        {
+            _leaseDeadline = Now + TtlMs;
+            if (HandleFailoverKey(view))
+            {
+                return;
+            }
+            LeaderDuties(view);
+            return;
+        }
+        if (view.Lease is null)
+        {
+            _dcs.Tell(new AcquireLease(_name));
+            return;
+        }
+        Demote($"{view.Lease.Holder} holds the leader lease", graceful: false);
+    }
+
+    private void OnLeaseAnswer(LeaseAnswer answer)
+    {
+        if (_isLeader)
+        {
+            if (answer.Acquired)
+            {
+                _leaseDeadline = Now + TtlMs;
+                LeaderDuties(answer.View);
+            }
+            else
+            {
+                Demote($"lost the leader lease to {answer.View.Lease?.Holder}", graceful: false);
+            }
+        }
+        else if (answer.Acquired)
+        {
+            Promote(answer.View, "won the leader race");
+        }
+    }
+
+    private void LeaderDuties(DcsView view)
+    {
+        EnsurePermanentSlots();
+        ManageSync(view);
+    }
+
+    private bool HandleFailoverKey(DcsView view)
+    {
+        if (view.Failover is not { } key || (key.Leader is not null && key.Leader != _name))
+        {
+            return false;
+        }
+        if (key.Candidate == _name)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        var candidate = SwitchoverCandidate(key.Candidate);
+        if (candidate is null)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        Demote(key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}", graceful: true);
+        _dcs.Tell(new ReleaseLease(_name, key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}"));
+        return true;
+    }
+
+    private string? SwitchoverCandidate(string? wanted)
+    {
+        foreach (var name in _downstream.Keys)
+        {
+            if ((wanted is null || wanted == name) && HealthyDownstream(name)
+                && (_config.SynchronousMode == SynchronousMode.Off || name == _pg.SyncStandby))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private void ReplicaCycle(DcsView view)
+    {
+        if (view.Lease is { } lease)
+        {
+            if (lease.Holder == _name)
+            {
+                Promote(view, "still holding the leader lease");
+                return;
+            }
+            Follow(lease.Holder);
+            if (_streaming && !_config.PermanentSlots.IsDefaultOrEmpty)
+            {
+                _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
+            }
+            return;
+        }
+        if (Eligible(view))
+        {
+            _dcs.Tell(new AcquireLease(_name));
+        }
+    }
+
+    /// <summary>Patroni's checks before racing for the lease (ha.py: is_healthiest_node, is_lagging, sync state).</summary>
+    private bool Eligible(DcsView view)
+    {
+        if (view.Failover is { } key)
+        {
+            if (key.Candidate is not null)
+            {
+                return key.Candidate == _name;
+            }
+            if (key.Leader == _name)
+            {
+                return false;
+            }
+        }
+        if (!_world.Options.PlantedBugPromoteBeyondMaximumLag
+            && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
+        {
+            return false;
+        }
+        if (_config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(_name))
+        {
+            return false;
+        }
+        foreach (var member in view.Members)
+        {
+            if (member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name) && member.Lsn > _pg.EndLsn)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void Promote(DcsView view, string reason)
+    {
+        var newTimeline = Math.Max(view.MaxTimeline, _pg.Timeline) + 1;
+        var oldTimeline = _pg.Timeline;
+        var fork = _pg.Promote(newTimeline);
+        _dcs.Tell(new RecordPromotion(_name, newTimeline, fork));
+        _isLeader = true;
+        _upstream = null;
+        _streaming = false;
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        _leaseDeadline = Now + TtlMs;
+        Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
+        _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (!slot.IsCopy)
+            {
+                continue;
+            }
+            if (_config.PermanentSlots.Contains(slot.Name) && slot.Ready(Now))
+            {
+                slot.IsCopy = false;
+                continue;
+            }
+            _pg.Slots.Remove(slot.Name);
+            Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
+        }
+        EnsurePermanentSlots();
+        Become(Leading);
+        Record(ModelEventKinds.Writable, $"tl {newTimeline}");
+        _client.Tell(new LeaderPromoted(_name, [.. _pg.Rows]));
+        ManageSync(view);
+    }
+
+    private void Demote(string reason, bool graceful)
+    {
+        var wasWritable = Writable;
+        if (_pg.IsPrimary)
+        {
+            Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
+            if (graceful)
+            {
+                var info = PermanentSlotPositions();
+                foreach (var name in _downstream.Keys)
+                {
+                    if (HealthyDownstream(name))
+                    {
+                        _peers[name].Tell(info);
+                    }
+                }
+            }
+        }
+        _pg.IsPrimary = false;
+        _pg.SyncStandby = null;
+        _isLeader = false;
+        Record(ModelEventKinds.Demoted, reason);
+        if (wasWritable)
+        {
+            Record(ModelEventKinds.ReadOnly, $"tl {_pg.Timeline}");
+        }
+        FailPending($"demoted: {reason}");
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        ReloadSlots("role change");
+        _upstream = null;
+        _streaming = false;
+        Become(Following);
+    }
+
+    // ---------------------------------------------------------------- replication (replica side)
+
+    private void CheckStreaming()
+    {
+        if (_streaming && (_upstream is null
+                           || Network.Epoch(_name) != _myEpochAtStream
+                           || Network.Epoch(_upstream) != _upstreamEpochAtStream
+                           || !Network.CanTalk(_name, _upstream)))
+        {
+            _streaming = false;
+        }
+    }
+
+    private void Follow(string leader)
+    {
+        CheckStreaming();
+        if (_upstream == leader && _streaming)
+        {
+            return;
+        }
+        _streaming = false;
+        if (!Network.CanTalk(_name, leader))
+        {
+            return;
+        }
+        _upstream = leader;
+        _refusals = 0;
+        _peers[leader].Tell(new StreamRequest(_name, _pg.Timeline, _pg.History, _pg.EndLsn));
+    }
+
+    private void OnStreamAccepted(StreamAccepted m)
+    {
+        if (m.Leader != _upstream)
+        {
+            return;
+        }
+        foreach (var record in m.Records)
+        {
+            if (record.Start == _pg.EndLsn)
+            {
+                _pg.Apply(record);
+            }
+        }
+        _pg.AdoptLineage(m.Timeline, m.History);
+        _streaming = true;
+        _refusals = 0;
+        _myEpochAtStream = Network.Epoch(_name);
+        _upstreamEpochAtStream = Network.Epoch(m.Leader);
+        _peers[m.Leader].Tell(new Replayed(_name, _pg.EndLsn));
+    }
+
+    private void OnStreamRefused(StreamRefused m)
+    {
+        if (m.Leader != _upstream)
+        {
+            return;
+        }
+        if (m.RewindTo is not { } point || ++_refusals > 2)
+        {
+            _upstream = null;
+            return;
+        }
+        var before = _pg.EndLsn;
+        var oldTimeline = _pg.Timeline;
+        var discarded = _pg.TruncateAfter(point);
+        _pg.AdoptLineage(m.Timeline, m.History);
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (slot.IsCopy || slot.ConfirmedFlush > point)
+            {
+                _pg.Slots.Remove(slot.Name);
+                Record(ModelEventKinds.SlotDropped, $"{slot.Name} (discarded by pg_rewind)");
+            }
+        }
+        Record(ModelEventKinds.Rewound,
+            $"to {point} (was tl{oldTimeline} at {before}): discarded {discarded.Count} rows; now follows {m.Leader} on tl{m.Timeline}");
+        if (discarded.Count > 0)
+        {
+            _client.Tell(new RowsDiscarded(_name, discarded));
+        }
+        _peers[m.Leader].Tell(new StreamRequest(_name, _pg.Timeline, _pg.History, _pg.EndLsn));
+    }
+
+    private void OnShipment(WalShipment m)
+    {
+        if (m.From != _upstream || !_streaming)
+        {
+            return;
+        }
+        if (m.Record.Start != _pg.EndLsn)
+        {
+            if (m.Record.End > _pg.EndLsn)
+            {
+                _streaming = false;
+            }
+            return;
+        }
+        _pg.Apply(m.Record);
+        if (m.WantsAck)
+        {
+            _peers[m.From].Tell(new Replayed(_name, _pg.EndLsn));
+        }
+    }
+
+    private void OnSlotSyncInfo(SlotSyncInfo m)
+    {
+        if (m.Leader != _upstream)
+        {
+            return;
+        }
+        foreach (var (slot, confirmed) in m.Slots)
+        {
+            if (!_config.PermanentSlots.Contains(slot))
+            {
+                continue;
+            }
+            var target = Lsn.Min(confirmed, _pg.EndLsn);
+            if (!_pg.Slots.TryGetValue(slot, out var copy))
+            {
+                _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now + ModelTimings.SlotCopyReadyDelay);
+                Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (PostgreSQL restarted to load it)");
+                continue;
+            }
+            copy.Advance(target);
+            if (copy.IsCopy && !copy.ReadyAnnounced && copy.Ready(Now))
+            {
+                copy.ReadyAnnounced = true;
+                Record(ModelEventKinds.SlotReady, $"{slot} at {copy.ConfirmedFlush}: safe to be used after a failover");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- replication (primary side)
+
+    private void OnStreamRequest(StreamRequest m)
+    {
+        if (_pg.EndOf(m.Timeline) is { } end && m.End <= end && m.End <= _pg.EndLsn)
+        {
+            _downstream[m.From] = Network.Epoch(m.From);
+            _lastDelivery.Remove(m.From);
+            Sender.Tell(new StreamAccepted(_name, _pg.Timeline, _pg.History, _pg.RecordsAfter(m.End)));
+            return;
+        }
+        Sender.Tell(new StreamRefused(_name, "timeline diverged", CommonPoint(m), _pg.Timeline, _pg.History));
+    }
+
+    /// <summary>Where the requester's WAL stops being this server's WAL: what pg_rewind rewinds it to.</summary>
+    private Lsn CommonPoint(StreamRequest m)
+    {
+        if (_pg.EndOf(m.Timeline) is { } end)
+        {
+            return Lsn.Min(Lsn.Min(m.End, end), _pg.EndLsn);
+        }
+        for (var i = m.History.Length - 1; i >= 0; i--)
+        {
+            if (_pg.EndOf(m.History[i].Timeline) is { } ancestorEnd)
+            {
+                return Lsn.Min(Lsn.Min(m.History[i].End, ancestorEnd), _pg.EndLsn);
+            }
+        }
+        return WalSizes.Initial;
+    }
+
+    private bool HealthyDownstream(string name) =>
+        _downstream.TryGetValue(name, out var epoch) && Network.Epoch(name) == epoch && Network.CanTalk(_name, name);
+
+    private void Ship(WalRecord record)
+    {
+        if (_downstream.Count == 0)
+        {
+            return;
+        }
+        List<string>? broken = null;
+        var maxDelay = _world.Options.MaxReplicationDelayMilliseconds;
+        foreach (var (name, epoch) in _downstream)
+        {
+            if (Network.Epoch(name) != epoch || !Network.CanTalk(_name, name))
+            {
+                (broken ??= []).Add(name);
+                continue;
+            }
+            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby);
+            if (maxDelay <= 0)
+            {
+                _peers[name].Tell(shipment);
+                continue;
+            }
+            var at = Math.Max(_lastDelivery.GetValueOrDefault(name), Now + _world.Random.Next(0, maxDelay + 1));
+            _lastDelivery[name] = at;
+            _world.Clock.Schedule(at - Now, _peers[name], shipment);
+        }
+        if (broken is not null)
+        {
+            foreach (var name in broken)
+            {
+                _downstream.Remove(name);
+            }
+        }
+    }
+
+    private void OnReplayed(Replayed m)
+    {
+        _standbyReplay[m.From] = m.Lsn;
+        TryAckPending();
+    }
+
+    private void ManageSync(DcsView view)
+    {
+        var mode = _config.SynchronousMode;
+        if (mode == SynchronousMode.Off)
+        {
+            _pg.SyncStandby = null;
+            AckAllPending();
+            return;
+        }
+        var current = _pg.SyncStandby;
+        string? pick = null;
+        if (current is not null && HealthyDownstream(current))
+        {
+            pick = current;
+        }
+        else
+        {
+            foreach (var name in _downstream.Keys)
+            {
+                if (HealthyDownstream(name))
+                {
+                    pick = name;
+                    break;
+                }
+            }
+        }
+        if (pick != current)
+        {
+            _pg.SyncStandby = pick;
+            Record(ModelEventKinds.SyncStandby, pick ?? "none");
+            if (pick is not null)
+            {
+                _peers[pick].Tell(new ReportReplay(_name));
+            }
+        }
+        if (view.Sync.Leader != _name || view.Sync.Standby != pick)
+        {
+            _dcs.Tell(new SetSyncKey(_name, pick));
+        }
+        if (pick is null && mode == SynchronousMode.On)
+        {
+            AckAllPending();
+        }
+        else
+        {
+            TryAckPending();
+        }
+    }
+
+    private bool NeedsSyncAck =>
+        _config.SynchronousMode == SynchronousMode.Strict
+        || (_config.SynchronousMode == SynchronousMode.On && _pg.SyncStandby is not null);
+
+    private void TryAckPending()
+    {
+        if (_pending.Count == 0 || _pg.SyncStandby is not { } standby || !_standbyReplay.TryGetValue(standby, out var replayed))
+        {
+            return;
+        }
+        var acked = 0;
+        while (acked < _pending.Count && _pending[acked].Lsn <= replayed)
+        {
+            var p = _pending[acked];
+            p.ReplyTo.Tell(new RowCommitted(p.RowId, p.Lsn, _pg.Timeline, _name));
+            acked++;
+        }
+        _pending.RemoveRange(0, acked);
+    }
+
+    private void AckAllPending()
+    {
+        foreach (var p in _pending)
+        {
+            p.ReplyTo.Tell(new RowCommitted(p.RowId, p.Lsn, _pg.Timeline, _name));
+        }
+        _pending.Clear();
+    }
+
+    private void FailPending(string reason)
+    {
+        foreach (var p in _pending)
+        {
+            p.ReplyTo.Tell(new RowFailed(p.RowId, _name, reason));
+        }
+        _pending.Clear();
+    }
+
+    // ---------------------------------------------------------------- SQL on the primary
+
+    private void OnInsertRow(InsertRow m)
+    {
+        var record = _pg.Write(WalKind.Row, WalSizes.Row, m.RowId);
+        Ship(record);
+        if (NeedsSyncAck)
+        {
+            _pending.Add(new PendingCommit(m.RowId, record.End, Sender));
+            Sender.Tell(new RowPending(m.RowId, _name));
+            TryAckPending();
+            return;
+        }
+        Sender.Tell(new RowCommitted(m.RowId, record.End, _pg.Timeline, _name));
+    }
+
+    private void OnAppendWal(AppendWal m)
+    {
+        var record = _pg.Write(m.Kind, m.Bytes);
+        Ship(record);
+        Sender.Tell(new MemberAnswer(true, $"{m.Kind} {record.Start}..{record.End} on {_name}", record.End));
+    }
+
+    private void OnConsume(ConsumeSlot m)
+    {
+        if (!_pg.Slots.TryGetValue(m.Slot, out var slot) || slot.IsCopy)
+        {
+            Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" does not exist on {_name}"));
+            return;
+        }
+        slot.Advance(_pg.EndLsn);
+        Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name));
+    }
+
+    private void OnCreateSlot(CreateSlot m)
+    {
+        if (_pg.Slots.ContainsKey(m.Slot))
+        {
+            Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" already exists"));
+            return;
+        }
+        var at = _pg.EndLsn;
+        _pg.Slots[m.Slot] = new LogicalSlot(m.Slot, at, isCopy: false, readyAt: 0);
+        Record(ModelEventKinds.SlotCreated, $"{m.Slot} at {at} by {m.By}");
+        Sender.Tell(new MemberAnswer(true, $"{m.Slot} at {at} on {_name}", at));
+    }
+
+    private void OnDropSlot(DropSlot m)
+    {
+        if (!_pg.Slots.Remove(m.Slot))
+        {
+            Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" does not exist"));
+            return;
+        }
+        Record(ModelEventKinds.SlotDropped, $"{m.Slot} ({m.Why})");
+        Sender.Tell(new MemberAnswer(true, $"{m.Slot} dropped on {_name}"));
+    }
+
+    private void OnSlotSyncRequest(SlotSyncRequest m)
+    {
+        if (_downstream.ContainsKey(m.From))
+        {
+            Sender.Tell(PermanentSlotPositions());
+        }
+    }
+
+    private SlotSyncInfo PermanentSlotPositions()
+    {
+        var slots = ImmutableArray.CreateBuilder<(string, Lsn)>();
+        foreach (var slot in _pg.Slots.Values)
+        {
+            if (!slot.IsCopy && _config.PermanentSlots.Contains(slot.Name))
+            {
+                slots.Add((slot.Name, slot.ConfirmedFlush));
+            }
+        }
+        return new SlotSyncInfo(_name, slots.ToImmutable());
+    }
+
+    // ---------------------------------------------------------------- Patroni's slot management
+
+    private void EnsurePermanentSlots()
+    {
+        if (!_pg.IsPrimary)
+        {
+            return;
+        }
+        foreach (var name in _config.PermanentSlots)
+        {
+            if (!_pg.Slots.ContainsKey(name))
+            {
+                var at = _pg.EndLsn;
+                _pg.Slots[name] = new LogicalSlot(name, at, isCopy: false, readyAt: 0);
+                Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
+            }
+        }
+    }
+
+    private void ReloadIfPermanentSlotsChanged()
+    {
+        var now = _config.PermanentSlots;
+        if (_knownPermanent is { } known && !known.SequenceEqual(now))
+        {
+            if (_pg.IsPrimary)
+            {
+                foreach (var name in now)
+                {
+                    if (!known.Contains(name) && _pg.Slots.TryGetValue(name, out var existing) && !existing.IsCopy)
+                    {
+                        _pg.Slots.Remove(name);
+                        Record(ModelEventKinds.SlotDropped, $"{name} (declared permanent: Patroni re-creates it at the current LSN)");
+                    }
+                }
+            }
+            ReloadSlots("reload (permanent slots changed)");
+            if (_pg.IsPrimary && _isLeader)
+            {
+                EnsurePermanentSlots();
+            }
+        }
+        _knownPermanent = now;
+    }
+
+    /// <summary>Patroni reloading its slot state: it drops inactive slots that are neither permanent nor matched by ignore_slots.</summary>
+    private void ReloadSlots(string reason)
+    {
+        if (_pg.Slots.Count == 0)
+        {
+            return;
+        }
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (_config.PermanentSlots.Contains(slot.Name))
+            {
+                if (!_pg.IsPrimary && !slot.IsCopy)
+                {
+                    slot.IsCopy = true;
+                    slot.ReadyAt = Now;
+                }
+                continue;
+            }
+            if (!slot.IsCopy && _config.IgnoreSlots.Contains(slot.Name))
+            {
+                continue;
+            }
+            _pg.Slots.Remove(slot.Name);
+            Record(ModelEventKinds.SlotDropped, $"{slot.Name} (unknown slot on {reason})");
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    private ImmutableArray<TimelineEnd> HistoryOf(int timeline)
+    {
+        if (timeline == _pg.Timeline)
+        {
+            return _pg.History;
+        }
+        return [.. _pg.History.Where(h => h.Timeline < timeline)];
+    }
+
+    private static SlotRow Row(LogicalSlot s) => new(s.Name, s.ConfirmedFlush, s.RestartLsn, s.IsCopy);
+
+    private MemberInspection Inspect()
+    {
+        CheckStreaming();
+        return new MemberInspection(
+            _name,
+            !_stopped,
+            _frozen,
+            Network.IsPartitioned(_name),
+            _isLeader,
+            _pg.IsPrimary,
+            _pg.Timeline,
+            _pg.History,
+            _pg.EndLsn,
+            _upstream,
+            _streaming,
+            _pg.SyncStandby,
+            [.. _pg.Slots.Values.Select(Row)],
+            [.. _pg.Rows],
+            _pg.Digest);
+    }
+
+    private sealed record PendingCommit(long RowId, Lsn Lsn, IActorRef ReplyTo);
+}
+
+/// <summary>The primary asks a new synchronous standby where its replay stands.</summary>
+public sealed record ReportReplay(string Leader);

@@ -1,0 +1,33 @@
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Postgres;
+
+/// <summary>
+/// A logical replication slot on one member. On the primary it is a real slot; on a replica it is Patroni's copy of a
+/// permanent slot, usable after a failover only once <see cref="Ready"/> (Patroni docs: permanent replication slots).
+/// </summary>
+public sealed class LogicalSlot(string name, Lsn confirmedFlush, bool isCopy, long readyAt)
+{
+    public string Name { get; } = name;
+    public Lsn ConfirmedFlush { get; set; } = confirmedFlush;
+    public Lsn RestartLsn { get; set; } = confirmedFlush;
+
+    /// <summary>A replica's copy of a permanent slot (made by Patroni copying the slot file and restarting PostgreSQL).</summary>
+    public bool IsCopy { get; set; } = isCopy;
+
+    /// <summary>Virtual time from which the copy is safe to use after a failover.</summary>
+    public long ReadyAt { get; set; } = readyAt;
+
+    public bool ReadyAnnounced { get; set; }
+
+    public bool Ready(long now) => !IsCopy || now >= ReadyAt;
+
+    public void Advance(Lsn to)
+    {
+        if (to > ConfirmedFlush)
+        {
+            ConfirmedFlush = to;
+            RestartLsn = to;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Collections.Immutable;
+using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Postgres;
+
+/// <summary>
+/// One member's PostgreSQL: its WAL (records, so pg_rewind can discard a diverged tail), its timeline and history,
+/// the committed rows those records carry, and its logical slots. Owned by exactly one member actor.
+/// </summary>
+public sealed class PostgresServer
+{
+    private readonly List<WalRecord> _wal = [];
+    private readonly List<long> _rows = [];
+    private readonly HashSet<long> _rowSet = [];
+    private string? _digest;
+
+    public int Timeline { get; private set; } = 1;
+
+    /// <summary>The ancestors of <see cref="Timeline"/>, oldest first, each with the LSN where it ended.</summary>
+    public ImmutableArray<TimelineEnd> History { get; private set; } = [];
+
+    /// <summary>True while PostgreSQL runs as a primary (not in recovery).</summary>
+    public bool IsPrimary { get; set; }
+
+    /// <summary><c>synchronous_standby_names</c> as Patroni set it, or null.</summary>
+    public string? SyncStandby { get; set; }
+
+    public SortedDictionary<string, LogicalSlot> Slots { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<WalRecord> Wal => _wal;
+
+    /// <summary>The end of WAL: insert = flush on a primary, receive = replay on a replica.</summary>
+    public Lsn EndLsn => _wal.Count == 0 ? WalSizes.Initial : _wal[^1].End;
+
+    public IReadOnlyList<long> Rows => _rows;
+
+    public bool HasRow(long id) => _rowSet.Contains(id);
+
+    public string Digest => _digest ??= RowDigest.Compute(_rows);
+
+    /// <summary>Appends a record this server writes itself (as primary).</summary>
+    public WalRecord Write(WalKind kind, long bytes, long rowId = 0)
+    {
+        var start = EndLsn;
+        var record = new WalRecord(start, start.Plus(bytes), Timeline, kind, rowId);
+        Apply(record);
+        return record;
+    }
+
+    /// <summary>Applies a record received from the primary (or written locally).</summary>
+    public void Apply(WalRecord record)
+    {
+        _wal.Add(record);
+        if (record.Kind == WalKind.Row)
+        {
+            _rows.Add(record.RowId);
+            _rowSet.Add(record.RowId);
+            _digest = null;
+        }
+    }
+
+    /// <summary>Where <paramref name="timeline"/> ends on this server's lineage: max for the current one, null when it is no ancestor.</summary>
+    public Lsn? EndOf(int timeline)
+    {
+        if (timeline == Timeline)
+        {
+            return new Lsn(ulong.MaxValue);
+        }
+        foreach (var entry in History)
+        {
+            if (entry.Timeline == timeline)
+            {
+                return entry.End;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Starts a new timeline at the current end of WAL (promotion); returns the fork LSN.</summary>
+    public Lsn Promote(int newTimeline)
+    {
+        var fork = EndLsn;
+        History = History.Add(new TimelineEnd(Timeline, fork));
+        Timeline = newTimeline;
+        IsPrimary = true;
+        return fork;
+    }
+
+    /// <summary>Takes the primary's lineage when following it.</summary>
+    public void AdoptLineage(int timeline, ImmutableArray<TimelineEnd> history)
+    {
+        Timeline = timeline;
+        History = history;
+    }
+
+    /// <summary>pg_rewind: discards every record past <paramref name="point"/>; returns the row ids discarded.</summary>
+    public List<long> TruncateAfter(Lsn point)
+    {
+        var discarded = new List<long>();
+        var keep = _wal.Count;
+        while (keep > 0 && _wal[keep - 1].End > point)
+        {
+            keep--;
+        }
+        for (var i = keep; i < _wal.Count; i++)
+        {
+            if (_wal[i].Kind == WalKind.Row)
+            {
+                discarded.Add(_wal[i].RowId);
+            }
+        }
+        if (discarded.Count > 0)
+        {
+            var gone = discarded.ToHashSet();
+            _rows.RemoveAll(gone.Contains);
+            _rowSet.ExceptWith(gone);
+            _digest = null;
+        }
+        _wal.RemoveRange(keep, _wal.Count - keep);
+        return discarded;
+    }
+
+    /// <summary>The records after <paramref name="from"/>, for a replica that starts streaming there.</summary>
+    public List<WalRecord> RecordsAfter(Lsn from)
+    {
+        var index = _wal.Count;
+        while (index > 0 && _wal[index - 1].Start >= from)
+        {
+            index--;
+        }
+        return _wal.GetRange(index, _wal.Count - index);
+    }
+}

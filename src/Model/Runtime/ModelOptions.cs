@@ -1,0 +1,53 @@
+using PatroniModel.Reconciler.Endpoints;
+using PatroniModel.Reconciler.Slots;
+
+namespace PatroniModel.Model;
+
+/// <summary>Options of one model cluster: the reconciler under test and deliberate deviations for testing the tests.</summary>
+public sealed record ModelOptions
+{
+    public static ModelOptions Default { get; } = new();
+
+    /// <summary>The reconciler a Reconcile step runs; default: the product's <see cref="SlotReconciler"/>. The property suite plants wrong ones here.</summary>
+    public Func<IPatroniEndpoint, ISlotReconciler>? ReconcilerFactory { get; init; }
+
+    /// <summary>
+    /// A deliberately wrong model (for the conformance test): replicas race for the lease even when they lag more than
+    /// <c>maximum_lag_on_failover</c> behind the last leader's position.
+    /// </summary>
+    public bool PlantedBugPromoteBeyondMaximumLag { get; init; }
+
+    /// <summary>
+    /// Replication lag: each WAL record reaches each replica after a delay drawn from the cluster's seeded random in
+    /// [0, this] milliseconds (order kept). 0 (the default) streams immediately, as measured on a healthy local network.
+    /// </summary>
+    public int MaxReplicationDelayMilliseconds { get; init; }
+}
+
+/// <summary>The model's fixed timings (virtual milliseconds), chosen from DOMAIN.md's measurements.</summary>
+public static class ModelTimings
+{
+    /// <summary>The client writes one row, one transaction each, every this many ms (about 3 writes in a 0.3 s window).</summary>
+    public const long WriteInterval = 100;
+
+    /// <summary>A commit that waits (synchronous commit) fails after this long.</summary>
+    public const long CommitTimeout = 5_000;
+
+    /// <summary>A thawed member's HA loop notices the DCS state this long after the thaw (DOMAIN: about 0.3 s).</summary>
+    public const long ThawHaDelay = 300;
+
+    /// <summary>A started member runs its first HA cycle this long after the start (crash recovery).</summary>
+    public const long StartupDelay = 1_000;
+
+    /// <summary>A copied permanent slot becomes safe to use after a failover this long after the copy.</summary>
+    public const long SlotCopyReadyDelay = 4_000;
+
+    /// <summary>Settle gives up after this much virtual time.</summary>
+    public const long SettleTimeout = 120_000;
+
+    /// <summary>Settle looks at the cluster this often.</summary>
+    public const long SettlePoll = 500;
+
+    /// <summary>A switchover or failover request gives up after this long (Patroni's REST waits about as long).</summary>
+    public const long SwitchoverTimeout = 30_000;
+}

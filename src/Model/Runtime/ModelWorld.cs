@@ -1,0 +1,22 @@
+using PatroniModel.Model.Time;
+using PatroniModel.Scenarios.Configuration;
+
+namespace PatroniModel.Model.Runtime;
+
+/// <summary>What every actor of one cluster shares: the clock, the trace, the network fabric, the seeded random and the options.</summary>
+public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions options)
+{
+    public ClusterConfig InitialConfig { get; } = config;
+    public VirtualClock Clock { get; } = new();
+    public ModelTrace Trace { get; } = new();
+    public ModelNetwork Network { get; } = new(config.MemberNames);
+    public Random Random { get; } = new(seed);
+    public ModelOptions Options { get; } = options;
+
+    /// <summary>The first exception an actor threw; the cluster rethrows it from the next step.</summary>
+    public Exception? Failure { get; set; }
+
+    public long Now => Clock.Now;
+
+    public void Record(string member, string kind, string detail = "") => Trace.Record(Clock.Now, member, kind, detail);
+}
