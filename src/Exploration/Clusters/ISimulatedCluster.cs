@@ -23,9 +23,9 @@ public interface ISimulatedCluster : IDisposable
 
     /// <summary>
     /// The history of <paramref name="timeline"/> as <paramref name="member"/>'s PostgreSQL has it (<c>TIMELINE_HISTORY</c>):
-    /// where each ancestor timeline ended. The divergence and durability properties take their ground truth from it.
+    /// where each ancestor timeline ended. The divergence and durability properties take their ground truth from it; null when no member on that timeline answers.
     /// </summary>
-    IReadOnlyList<TimelineEnd> TimelineHistory(string member, int timeline);
+    IReadOnlyList<TimelineEnd>? TimelineHistory(string member, int timeline);
 
     /// <summary>The cluster's own event trace, for the evidence of a failing run (empty when it keeps none).</summary>
     string TraceText();

@@ -18,7 +18,7 @@ public sealed class PropertyCheckerTests
         public ClusterConfig Config { get; } = config;
         public StepResult Apply(Step step) => throw new NotSupportedException();
         public Observation Observe() => throw new NotSupportedException();
-        public IReadOnlyList<TimelineEnd> TimelineHistory(string member, int timeline) => history ?? [];
+        public IReadOnlyList<TimelineEnd>? TimelineHistory(string member, int timeline) => history ?? [];
         public string TraceText() => "";
         public void Dispose()
         {

@@ -202,7 +202,7 @@ public sealed class ToyCluster : ISimulatedCluster, IPatroniEndpoint
             leader is null ? [] : [.. acknowledged.Where(id => !leaderRows.Contains(id))]);
     }
 
-    public IReadOnlyList<TimelineEnd> TimelineHistory(string member, int timeline) => history;
+    public IReadOnlyList<TimelineEnd>? TimelineHistory(string member, int timeline) => history;
 
     public string TraceText() => $"toy cluster: leader {leader}, timeline {timeline}, wal {wal}";
 
