@@ -60,7 +60,7 @@ public sealed class MemberActor : ReceiveActor
             _peers = m.Peers;
         });
         Receive<BootstrapMember>(OnBootstrap);
-        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
     }
 
     public static Props Props(string name, ModelWorld world) => ActorFactory<MemberActor>.Props(() => new MemberActor(name, world));
@@ -119,7 +119,7 @@ public sealed class MemberActor : ReceiveActor
         Receive<DcsView>(OnView);
         Receive<LeaseAnswer>(OnLeaseAnswer);
         Receive<DcsTimedOut>(OnDcsTimedOut);
-        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
         Receive<IdentifySystem>(_ => Sender.Tell(new SystemIdentity(_pg.Timeline, _pg.EndLsn, !_pg.IsPrimary)));
         Receive<ReadTimelineHistory>(m => Sender.Tell(new TimelineHistoryAnswer(HistoryOf(m.Timeline))));
         Receive<FindSlot>(m => Sender.Tell(new SlotAnswer(_pg.Slots.TryGetValue(m.Slot, out var s) ? Row(s) : null)));
@@ -137,7 +137,7 @@ public sealed class MemberActor : ReceiveActor
 
     private void Frozen()
     {
-        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
         Receive<ThawProcess>(_ => OnThaw());
         Receive<KillProcess>(_ => OnKill());
         ReceiveAny(_ => { });
@@ -145,7 +145,7 @@ public sealed class MemberActor : ReceiveActor
 
     private void Stopped()
     {
-        Receive<InspectMember>(_ => Sender.Tell(Inspect()));
+        Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
         Receive<StartProcess>(_ => OnStart());
         ReceiveAny(_ => { });
     }
@@ -992,7 +992,7 @@ public sealed class MemberActor : ReceiveActor
 
     private static SlotRow Row(LogicalSlot s) => new(s.Name, s.ConfirmedFlush, s.RestartLsn, s.IsCopy);
 
-    private MemberInspection Inspect()
+    private MemberInspection Inspect(bool withRows)
     {
         CheckStreaming();
         return new MemberInspection(
@@ -1009,8 +1009,8 @@ public sealed class MemberActor : ReceiveActor
             _streaming,
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
-            [.. _pg.Rows],
-            _pg.Digest);
+            withRows ? [.. _pg.Rows] : [],
+            withRows ? _pg.Digest : "");
     }
 
     private sealed record PendingCommit(long RowId, Lsn Lsn, IActorRef ReplyTo);

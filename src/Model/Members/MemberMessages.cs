@@ -49,9 +49,11 @@ public sealed record ConsumeSlot(string Slot);
 public sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member);
 
 // Reads and SQL the driver and the reconciler's session send.
-public sealed record InspectMember
+/// <summary>Read a member's state; <paramref name="WithRows"/> also copies its rows and computes their digest (observations only).</summary>
+public sealed record InspectMember(bool WithRows)
 {
-    public static InspectMember Instance { get; } = new();
+    public static InspectMember Full { get; } = new(true);
+    public static InspectMember Status { get; } = new(false);
 }
 public sealed record IdentifySystem;
 public sealed record SystemIdentity(int Timeline, Lsn XLogPos, bool InRecovery);

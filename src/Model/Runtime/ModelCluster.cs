@@ -129,7 +129,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         MemberInspection? leaderInspection = null;
         foreach (var name in _names)
         {
-            var m = Inspect(name);
+            var m = Inspect(name, withRows: true);
             if (name == leader)
             {
                 leaderInspection = m;
@@ -148,10 +148,20 @@ public sealed class ModelCluster : ICluster, IDisposable
     }
 
     /// <summary>The internal state of every member (for invariant checks and tests).</summary>
-    public IReadOnlyList<MemberInspection> InspectMembers() => [.. _names.Select(Inspect)];
+    public IReadOnlyList<MemberInspection> InspectMembers() => [.. _names.Select(n => Inspect(n, withRows: true))];
 
     /// <summary>The DCS as it stands (leader key, sync key, history).</summary>
     public DcsView Dcs => ReadDcs();
+
+    /// <summary>The member holding the leader key, if any (cheaper than <see cref="Observe"/>).</summary>
+    public string? Leader => ReadDcs().Lease?.Holder;
+
+    /// <summary>What has been done to a member's process or network (cheaper than <see cref="Observe"/>).</summary>
+    public MemberState StateOf(string member) =>
+        !_world.Network.IsRunning(member) ? MemberState.Stopped
+        : _world.Network.IsFrozen(member) ? MemberState.Frozen
+        : _world.Network.IsPartitioned(member) ? MemberState.Partitioned
+        : MemberState.Running;
 
     /// <summary>The row ids whose commit the client saw acknowledged.</summary>
     public ImmutableArray<long> Acknowledged => Query<ClientInspection>(_wiring.Client, InspectClient.Instance)!.Acknowledged;
@@ -192,7 +202,8 @@ public sealed class ModelCluster : ICluster, IDisposable
 
     internal DcsView ReadDcs() => Query<DcsView>(_wiring.Dcs, PatroniModel.Model.Dcs.ReadDcs.Instance)!;
 
-    internal MemberInspection Inspect(string name) => Query<MemberInspection>(_wiring.Members[name], InspectMember.Instance)!;
+    internal MemberInspection Inspect(string name, bool withRows = false) =>
+        Query<MemberInspection>(_wiring.Members[name], withRows ? InspectMember.Full : InspectMember.Status)!;
 
     internal IActorRef MemberRef(string name) => _wiring.Members[name];
 
@@ -235,7 +246,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(holder))
         {
-            why = $"the leader {holder} does not answer ({StateOf(holder)})";
+            why = $"the leader {holder} does not answer ({Describe(holder)})";
             return null;
         }
         if (!Inspect(holder).Writable)
@@ -247,7 +258,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         return holder;
     }
 
-    private string StateOf(string member) =>
+    private string Describe(string member) =>
         !_world.Network.IsRunning(member) ? "stopped"
         : _world.Network.IsFrozen(member) ? "frozen"
         : _world.Network.IsPartitioned(member) ? "partitioned"
@@ -366,7 +377,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(holder))
         {
-            return StepResult.Refused(step, $"the leader {holder} does not answer ({StateOf(holder)})");
+            return StepResult.Refused(step, $"the leader {holder} does not answer ({Describe(holder)})");
         }
         _box.Clear();
         _wiring.Consumer.Tell(new ConsumeOn(step.SlotName, MemberRef(holder), _wiring.Sink));
@@ -435,7 +446,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(step.From))
         {
-            return StepResult.Refused(step, $"{step.From} does not answer ({StateOf(step.From)})");
+            return StepResult.Refused(step, $"{step.From} does not answer ({Describe(step.From)})");
         }
         var candidates = HealthyCandidates(step.From, view);
         if (step.To is not null && !candidates.Contains(step.To))
@@ -465,7 +476,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(step.To))
         {
-            return StepResult.Refused(step, $"{step.To} is not healthy ({StateOf(step.To)})");
+            return StepResult.Refused(step, $"{step.To} is not healthy ({Describe(step.To)})");
         }
         if (Config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(step.To))
         {
@@ -537,7 +548,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (_world.Network.IsRunning(step.Member))
         {
-            return StepResult.Refused(step, $"{step.Member} is already running ({StateOf(step.Member)})");
+            return StepResult.Refused(step, $"{step.Member} is already running ({Describe(step.Member)})");
         }
         _world.Network.SetRunning(step.Member, true);
         MemberRef(step.Member).Tell(new StartProcess());
@@ -552,7 +563,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!_world.Network.IsRunning(step.Member) || _world.Network.IsFrozen(step.Member))
         {
-            return StepResult.Refused(step, $"{step.Member} is {StateOf(step.Member)}");
+            return StepResult.Refused(step, $"{step.Member} is {Describe(step.Member)}");
         }
         _world.Network.SetFrozen(step.Member, true);
         MemberRef(step.Member).Tell(new FreezeProcess());
@@ -567,7 +578,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!_world.Network.IsFrozen(step.Member))
         {
-            return StepResult.Refused(step, $"{step.Member} is not frozen ({StateOf(step.Member)})");
+            return StepResult.Refused(step, $"{step.Member} is not frozen ({Describe(step.Member)})");
         }
         _world.Network.SetFrozen(step.Member, false);
         MemberRef(step.Member).Tell(new ThawProcess());
@@ -612,7 +623,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(step.Member))
         {
-            return StepResult.Refused(step, $"{step.Member}'s REST API does not answer ({StateOf(step.Member)})");
+            return StepResult.Refused(step, $"{step.Member}'s REST API does not answer ({Describe(step.Member)})");
         }
         MemberRef(step.Member).Tell(new RestartPostgres());
         return StepResult.Ok(step);
@@ -648,8 +659,8 @@ public sealed class ModelCluster : ICluster, IDisposable
         var position = persisted;
         if (step.LastConfirmed is { } given)
         {
-            var timeline = persisted?.Timeline ?? LeaderTimeline();
-            position = new ConsumerPosition(step.SlotName, given, timeline);
+            // A position given by the step is taken as confirmed on the current leader's timeline.
+            position = new ConsumerPosition(step.SlotName, given, LeaderTimeline());
         }
         var reconciler = Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
         var task = ReconcileStepRunner.RunAsync(reconciler, step.SlotName, position);
@@ -698,7 +709,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!Reachable(holder))
         {
-            return $"the leader {holder} does not answer ({StateOf(holder)})";
+            return $"the leader {holder} does not answer ({Describe(holder)})";
         }
         var leader = Inspect(holder);
         if (!leader.Writable)
