@@ -38,22 +38,38 @@ public sealed record GenerationState(
         [.. config.PermanentSlots],
         []);
 
-    public IEnumerable<string> Members => Config.MemberNames;
+    private static readonly string[] Names = [.. Enumerable.Range(1, ClusterConfig.MaxMembers).Select(ClusterConfig.MemberName)];
+
+    public IEnumerable<string> Members => Names.Take(Conditions.Length);
 
     public MemberCondition ConditionOf(string member) => Conditions[Index(member)];
 
-    public IEnumerable<string> MembersIn(MemberCondition condition) => Members.Where(m => ConditionOf(m) == condition);
+    public IEnumerable<string> MembersIn(MemberCondition condition)
+    {
+        for (var i = 0; i < Conditions.Length; i++)
+        {
+            if (Conditions[i] == condition)
+            {
+                yield return Names[i];
+            }
+        }
+    }
 
     public IReadOnlyList<string> Running => [.. MembersIn(MemberCondition.Running)];
 
     public IReadOnlyList<string> Faulty => [.. Members.Where(m => ConditionOf(m) != MemberCondition.Running)];
+
+    private int RunningCount => Conditions.Count(c => c == MemberCondition.Running);
+
+    private bool HasMember(string member) =>
+        member.Length == 3 && member.StartsWith("pg", StringComparison.Ordinal) && member[2] is >= '1' and <= '9' && member[2] - '0' <= Conditions.Length;
 
     /// <summary>Why <paramref name="step"/> makes no sense here (a thaw of a member that is not frozen...), or null when it does.</summary>
     public string? Refusal(Step step)
     {
         foreach (var member in step.Members)
         {
-            if (!Config.HasMember(member))
+            if (!HasMember(member))
             {
                 return $"unknown member {member}";
             }
@@ -66,7 +82,7 @@ public sealed record GenerationState(
                 {
                     return $"{member} is {ConditionOf(member).ToString().ToLowerInvariant()}, not running";
                 }
-                return Running.Count < 2 ? "it would leave no member running" : null;
+                return RunningCount < 2 ? "it would leave no member running" : null;
             case Restart r:
                 return ConditionOf(r.Member) == MemberCondition.Running ? null : $"{r.Member} is not running";
             case Start s:
@@ -84,7 +100,7 @@ public sealed record GenerationState(
                 {
                     return $"{to} is not a healthy replica";
                 }
-                return Running.Count < 2 ? "no healthy replica" : null;
+                return RunningCount < 2 ? "no healthy replica" : null;
             case Failover f:
                 return ConditionOf(f.To) == MemberCondition.Running ? null : $"{f.To} is not running";
             case PatchConfig p:
@@ -149,5 +165,5 @@ public sealed record GenerationState(
     private GenerationState With(string member, MemberCondition condition) =>
         this with { Conditions = Conditions.SetItem(Index(member), condition) };
 
-    private static int Index(string member) => int.Parse(member.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture) - 1;
+    private static int Index(string member) => member[2] - '1';
 }

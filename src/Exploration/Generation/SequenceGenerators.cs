@@ -97,12 +97,15 @@ public static class SequenceGenerators
             ? Gen.Constant(done)
             : Chunk(state).SelectMany(chunk =>
             {
-                var next = AppendAll(state, done, chunk);
-                return Steps(Replay(state, next.Skip(done.Count)), remaining - Math.Max(1, next.Count - done.Count), next);
+                var (next, after) = Append(state, done, chunk);
+                return Steps(after, remaining - Math.Max(1, next.Count - done.Count), next);
             });
 
     /// <summary>Appends the steps that make sense in order, skipping the ones that don't.</summary>
-    private static ImmutableList<Step> AppendAll(GenerationState state, ImmutableList<Step> done, IEnumerable<Step> chunk)
+    private static ImmutableList<Step> AppendAll(GenerationState state, ImmutableList<Step> done, IEnumerable<Step> chunk) =>
+        Append(state, done, chunk).Steps;
+
+    private static (ImmutableList<Step> Steps, GenerationState State) Append(GenerationState state, ImmutableList<Step> done, IEnumerable<Step> chunk)
     {
         foreach (var step in chunk)
         {
@@ -112,7 +115,7 @@ public static class SequenceGenerators
                 state = state.After(step);
             }
         }
-        return done;
+        return (done, state);
     }
 
     private static GenerationState Replay(ClusterConfig config, IEnumerable<Step> steps) => Replay(GenerationState.Initial(config), steps);
@@ -126,59 +129,75 @@ public static class SequenceGenerators
         return state;
     }
 
+    /// <summary>One weighted choice: only the chosen one's generator is built (building all of them per step was the cost).</summary>
     private static Gen<IReadOnlyList<Step>> Chunk(GenerationState state)
     {
-        var choices = new List<(int, Gen<IReadOnlyList<Step>>)>
-        {
-            (12, One(Gen.Choose(1, 20).Select(rows => (Step)new Write(rows)))),
-            (8, One(Gen.Elements(WalMoves.AsEnumerable()).Select(bytes => (Step)new AdvanceWal(bytes)))),
-            (2, One(Gen.Constant((Step)new Checkpoint()))),
-            (5, One(Gen.Elements(WaitSeconds.AsEnumerable()).Select(s => (Step)new Wait(s)))),
-            (3, One(Gen.Constant((Step)new Settle()))),
-            (8, Episode(state)),
-            (3, One(Patches(state).Select(p => (Step)new PatchConfig(p)))),
-        };
-        var uncreated = GenerationState.SlotNames.Where(s => !state.Slots.Contains(s)).ToList();
-        if (uncreated.Count > 0)
-        {
-            choices.Add((6, One(from slot in Gen.Elements(uncreated.AsEnumerable())
-                                from permanent in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
-                                select (Step)new CreateSlot(slot, permanent))));
-        }
-        if (state.Slots.Count > 0)
-        {
-            choices.Add((10, One(Gen.Elements(state.Slots.AsEnumerable()).Select(s => (Step)new Consume(s)))));
-            choices.Add((1, One(Gen.Elements(state.Slots.AsEnumerable()).Select(s => (Step)new DropSlot(s)))));
-        }
-        choices.Add((8, One(Gen.Elements(state.Consumed.Count > 0 ? state.Consumed.AsEnumerable() : GenerationState.SlotNames.AsEnumerable())
-            .Select(s => (Step)new Reconcile(s)))));
         var running = state.Running;
+        var uncreated = GenerationState.SlotNames.Where(s => !state.Slots.Contains(s)).ToArray();
+        var slots = state.Slots.ToArray();
+        var choices = new List<(int Weight, Func<Gen<IReadOnlyList<Step>>> Make)>
+        {
+            (12, () => One(Gen.Choose(1, 20).Select(rows => (Step)new Write(rows)))),
+            (8, () => One(Gen.Elements(WalMoves.AsEnumerable()).Select(bytes => (Step)new AdvanceWal(bytes)))),
+            (2, () => One(Gen.Constant((Step)new Checkpoint()))),
+            (5, () => One(Gen.Elements(WaitSeconds.AsEnumerable()).Select(s => (Step)new Wait(s)))),
+            (3, () => One(Gen.Constant((Step)new Settle()))),
+            (8, () => Episode(state)),
+            (3, () => One(Patches(state).Select(p => (Step)new PatchConfig(p)))),
+            (8, () => One(Gen.Elements(state.Consumed.Count > 0 ? state.Consumed.AsEnumerable() : GenerationState.SlotNames.AsEnumerable())
+                .Select(s => (Step)new Reconcile(s)))),
+            (2, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Failover(m)))),
+            (2, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Restart(m)))),
+        };
+        if (uncreated.Length > 0)
+        {
+            choices.Add((6, () => One(from slot in Gen.Elements(uncreated)
+                                      from permanent in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+                                      select (Step)new CreateSlot(slot, permanent))));
+        }
+        if (slots.Length > 0)
+        {
+            choices.Add((10, () => One(Gen.Elements(slots).Select(s => (Step)new Consume(s)))));
+            choices.Add((1, () => One(Gen.Elements(slots).Select(s => (Step)new DropSlot(s)))));
+        }
         if (running.Count >= 2)
         {
-            choices.Add((5, One(from source in LeaderOr(state, running)
-                                from to in Gen.Elements(running.Where(m => m != source).Select(m => (string?)m).Append(null))
-                                select (Step)new Switchover(source, to))));
-            choices.Add((4, One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Kill(m)))));
-            choices.Add((3, One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Freeze(m)))));
-            choices.Add((3, One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Partition(m)))));
+            choices.Add((5, () => One(from source in LeaderOr(state, running)
+                                      from to in Gen.Elements(running.Where(m => m != source).Select(m => (string?)m).Append(null))
+                                      select (Step)new Switchover(source, to))));
+            choices.Add((4, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Kill(m)))));
+            choices.Add((3, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Freeze(m)))));
+            choices.Add((3, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Partition(m)))));
         }
-        choices.Add((2, One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Failover(m)))));
-        choices.Add((2, One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Restart(m)))));
-        foreach (var (condition, make) in new (MemberCondition, Func<string, Step>)[]
-                 {
-                     (MemberCondition.Killed, m => new Start(m)),
-                     (MemberCondition.Frozen, m => new Thaw(m)),
-                     (MemberCondition.Partitioned, m => new Heal(m)),
-                 })
+        foreach (var (condition, make) in Recoveries)
         {
-            var members = state.MembersIn(condition).ToList();
-            if (members.Count > 0)
+            var members = state.MembersIn(condition).ToArray();
+            if (members.Length > 0)
             {
-                choices.Add((6, One(Gen.Elements(members.AsEnumerable()).Select(make))));
+                choices.Add((6, () => One(Gen.Elements(members).Select(make))));
             }
         }
-        return Gen.Frequency(choices.ToArray());
+        var total = choices.Sum(c => c.Weight);
+        return Gen.Choose(1, total).SelectMany(pick =>
+        {
+            foreach (var (weight, make) in choices)
+            {
+                if (pick <= weight)
+                {
+                    return make();
+                }
+                pick -= weight;
+            }
+            throw new InvalidOperationException("weights exhausted");
+        });
     }
+
+    private static readonly (MemberCondition Condition, Func<string, Step> Make)[] Recoveries =
+    [
+        (MemberCondition.Killed, m => new Start(m)),
+        (MemberCondition.Frozen, m => new Thaw(m)),
+        (MemberCondition.Partitioned, m => new Heal(m)),
+    ];
 
     /// <summary>
     /// An episode: read a slot, move WAL, hit the leader (switchover, kill, freeze, partition or failover), let time pass,

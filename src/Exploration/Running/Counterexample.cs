@@ -37,7 +37,7 @@ public sealed record Counterexample(RunOutcome Original, ShrinkResult Shrink, st
         }
         if (Replay is not null)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"replay: [Property(Replay = \"{Replay}\")] (the original {Original.Sequence.Steps.Length}-step sequence)");
+            b.AppendLine(CultureInfo.InvariantCulture, $"replay: [Property(Replay = \"{Replay}\")] (the original {Original.Sequence.Steps.Length}-step sequence, digest {SequenceDigest.Of(Original.Sequence)})");
         }
         if (savedTo is not null)
         {
