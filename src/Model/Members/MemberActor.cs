@@ -47,6 +47,7 @@ public sealed class MemberActor : ReceiveActor
     private int _myEpochAtStream;
     private int _upstreamEpochAtStream;
     private int _refusals;
+    private string _raceReason = "won the leader race";
 
     public MemberActor(string name, ModelWorld world)
     {
@@ -366,7 +367,7 @@ public sealed class MemberActor : ReceiveActor
         }
         else if (answer.Acquired)
         {
-            Promote(answer.View, "won the leader race");
+            Promote(answer.View, _raceReason);
         }
     }
 
@@ -429,6 +430,7 @@ public sealed class MemberActor : ReceiveActor
         }
         if (Eligible(view))
         {
+            _raceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race";
             _dcs.Tell(new AcquireLease(_name));
         }
     }
@@ -447,6 +449,10 @@ public sealed class MemberActor : ReceiveActor
                 return false;
             }
         }
+        if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
+        {
+            return false;
+        }
         if (!_world.Options.PlantedBugPromoteBeyondMaximumLag
             && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
         {
@@ -458,7 +464,7 @@ public sealed class MemberActor : ReceiveActor
         }
         foreach (var member in view.Members)
         {
-            if (member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name) && member.Lsn > _pg.EndLsn)
+            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name) && member.Lsn > _pg.EndLsn)
             {
                 return false;
             }

@@ -153,6 +153,17 @@ public sealed class ModelCluster : ICluster, IDisposable
     /// <summary>The DCS as it stands (leader key, sync key, history).</summary>
     public DcsView Dcs => ReadDcs();
 
+    /// <summary>
+    /// Which replica wins a leader race is a choice reality makes (HA loop timing); the model makes it with its seed. Set this to
+    /// follow reality's choice (the conformance runner does): while the member is reachable, only it races for a free lease,
+    /// skipping the "healthiest node" comparison but not the lag and synchronous-mode checks. Null (the default) lets the seed decide.
+    /// </summary>
+    public string? PreferredCandidate
+    {
+        get => _world.PreferredCandidate;
+        set => _world.PreferredCandidate = value;
+    }
+
     /// <summary>The member holding the leader key, if any (cheaper than <see cref="Observe"/>).</summary>
     public string? Leader => ReadDcs().Lease?.Holder;
 

@@ -16,6 +16,9 @@ public sealed class ModelRuntime : IDisposable
     /// <summary>The dispatcher every model actor runs on.</summary>
     public const string DispatcherId = "patroni-model.calling-thread-dispatcher";
 
+    /// <summary>The ActorSystem configuration the model needs (its dispatcher, quiet logging); TestKit-based tests start their system with it.</summary>
+    public static Config ActorSystemConfig => SystemConfig;
+
     private static readonly Config SystemConfig = ConfigurationFactory.ParseString("""
         akka {
           loglevel = OFF
@@ -26,7 +29,7 @@ public sealed class ModelRuntime : IDisposable
           actor.debug.unhandled = off
         }
         patroni-model.calling-thread-dispatcher {
-          type = "Akka.TestKit.CallingThreadDispatcherConfigurator, Akka.TestKit"
+          type = "PatroniModel.Model.Runtime.SharedCallingThreadDispatcherConfigurator, PatroniModel.Model"
           throughput = 2147483647
         }
         """);

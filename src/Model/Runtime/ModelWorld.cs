@@ -13,6 +13,9 @@ public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions opti
     public Random Random { get; } = new(seed);
     public ModelOptions Options { get; } = options;
 
+    /// <summary>When set, only this member races for a free lease while it is reachable (see <see cref="ModelCluster.PreferredCandidate"/>).</summary>
+    public string? PreferredCandidate { get; set; }
+
     /// <summary>The first exception an actor threw; the cluster rethrows it from the next step.</summary>
     public Exception? Failure { get; set; }
 
