@@ -23,6 +23,9 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
     private readonly Dictionary<string, long> thawedAt = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<(long At, Lsn Wal)>> walByTimeline = [];
     private readonly Dictionary<int, long> timelineFirstWritableAfter = [];
+    private readonly HashSet<int> manualTimelines = [];
+    private readonly HashSet<int> judgedTimelines = [];
+    private readonly Dictionary<int, IReadOnlyList<TimelineEnd>> histories = [];
     private long? healthySince;
     private bool strictThroughout = true;
 
@@ -59,7 +62,10 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
         foreach (var member in after.Members.Where(m => m.Writable && m.State != MemberState.Frozen))
         {
             // The promotion happened during this step: no later than its end, no earlier than its start.
-            timelineFirstWritableAfter.TryAdd(member.Timeline, before.AtMilliseconds);
+            if (timelineFirstWritableAfter.TryAdd(member.Timeline, before.AtMilliseconds) && step is Switchover or Failover)
+            {
+                manualTimelines.Add(member.Timeline);
+            }
         }
         Record(after);
         return Reconcile(index, step, result, before, after)
@@ -226,27 +232,37 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
         // The strict guarantee covers writes acknowledged under strict: checked when the run was strict from its start
         // (a row acknowledged in async mode before a patch to strict may be lost, and the observation carries no ack times).
         strictThroughout &= Config.SynchronousMode == SynchronousMode.Strict;
-        if (observation.LostAcknowledged.IsDefaultOrEmpty)
-        {
-            return null;
-        }
-        var lost = observation.LostAcknowledged;
-        if (strictThroughout)
+        var lost = observation.LostAcknowledged.IsDefaultOrEmpty ? [] : observation.LostAcknowledged;
+        if (strictThroughout && lost.Length > 0)
         {
             return new PropertyViolation(PropertyLabels.Durability, index,
                 $"{lost.Length} acknowledged writes lost in synchronous_mode_strict (rows {string.Join(',', lost.Take(5))}{(lost.Length > 5 ? ",..." : "")}) on leader {observation.Leader ?? "none"}");
         }
-        if (observation.LeaderMember is not { } leader)
+        if (observation.LeaderMember is not { Timeline: > 1 } leader || !leader.Writable)
         {
             return null;
         }
-        foreach (var ended in cluster.TimelineHistory(leader.Name, leader.Timeline) ?? [])
+        if (!histories.TryGetValue(leader.Timeline, out var history))
         {
+            if (cluster.TimelineHistory(leader.Name, leader.Timeline) is not { } read)
+            {
+                return null;
+            }
+            histories[leader.Timeline] = history = read;
+        }
+        foreach (var ended in history)
+        {
+            if (!judgedTimelines.Add(ended.Timeline))
+            {
+                continue;
+            }
             // The failover: the earliest moment a member may have accepted writes on a later timeline (the start of the step
             // after which it was first seen writable: lenient, the promotion may have come later in a long wait).
             var promotedAt = timelineFirstWritableAfter.Where(t => t.Key > ended.Timeline).Select(t => (long?)t.Value).Min();
-            if (promotedAt is null || !walByTimeline.TryGetValue(ended.Timeline, out var samples))
+            var child = timelineFirstWritableAfter.Keys.Where(t => t > ended.Timeline).DefaultIfEmpty(0).Min();
+            if (promotedAt is null || manualTimelines.Contains(child) || !walByTimeline.TryGetValue(ended.Timeline, out var samples))
             {
+                // No automatic failover to judge: a switchover or a manual failover to a chosen candidate is the operator's call.
                 continue;
             }
             var reached = samples.Where(s => s.At <= promotedAt).Select(s => (Lsn?)s.Wal).Max();
@@ -269,7 +285,7 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
             {
                 return new PropertyViolation(PropertyLabels.Durability, index,
                     $"timeline {ended.Timeline} had reached {end} when timeline {ended.Timeline + 1} took over at t={promotedAt}ms, forked at {ended.SwitchPoint}: "
-                    + $"{overshoot} B lost ({lost.Length} acknowledged rows), more than maximum_lag_on_failover {Config.MaximumLagOnFailover} B "
+                    + $"{overshoot} B lost ({lost.Length} acknowledged rows among them), more than maximum_lag_on_failover {Config.MaximumLagOnFailover} B "
                     + $"+ {writtenInLastTtl} B written in the last ttl + 2 loop_wait + retry_timeout ({DurabilityWindowMilliseconds / 1000} s)");
             }
         }
