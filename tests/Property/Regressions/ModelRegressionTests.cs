@@ -75,6 +75,23 @@ public sealed class ModelRegressionTests(ModelRuntimeFixture fixture) : IClassFi
     [Property(Arbitrary = [typeof(SequenceArbitraries)], Replay = "5601028191052798562,16468432124025642943,51", MaxTest = 1)]
     public void Liveness_ALeaderIsElected_AfterTheSyncStandbyWasPromotedAndKilled(Sequence sequence) => Holds(sequence, "3988cf8e0a6b");
 
+    // Model bug D: synchronous_mode_strict; pg1 is frozen from t=0, pg2 (sync standby) is promoted (tl2) and acknowledges
+    // row 1 with pg3 as its sync standby; pg2 is partitioned and demotes. When pg1 thaws at t=132500 it takes the free lease
+    // back on timeline 1 although it is neither the /sync leader nor the sync standby and pg3, reachable, is ahead of it;
+    // pg3 is then rewound to pg1's timeline and the acknowledged row is discarded (shrunk from 34 to 10 steps).
+    //   0 freeze pg1 => ok
+    //   1 settle => ok: settled in 12500 ms
+    //   2 write 1 => ok: acknowledged 1 of 1
+    //   3 partition pg3 => ok
+    //   4 create-slot s3 permanent => ok: s3 at 0/3000130 on pg2 (permanent)
+    //   5 heal pg3 => ok
+    //   6 partition pg2 => ok
+    //   7 settle => failed: not settled after 120000 ms: no leader
+    //   8 thaw pg1 => ok
+    //   9 settle => ok: settled in 2500 ms   <-- durability: 1 acknowledged write lost in synchronous_mode_strict
+    [Property(Arbitrary = [typeof(SequenceArbitraries)], Replay = "5657239791086558202,12267172543995678865,81", MaxTest = 1)]
+    public void Durability_AThawedExLeaderThatIsNotTheSyncStandby_DoesNotTakeTheLeaseInStrictMode(Sequence sequence) => Holds(sequence, "0202b56d7b21");
+
     // Model bug B (found with an earlier version of the generators, so kept as the shrunk sequence): pg1, killed and started
     // while it still holds the lease, promotes (tl2) but does not renew the lease, which expires on the deadline of its
     // acquisition at t=0 (the trace shows a healthy leader's lease expiring every ttl and being re-acquired, not renewed every
