@@ -70,6 +70,15 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
                     }
                 }
             }
+            for (var j = best.Sequence.Steps.Length - 1; j > 0 && runs < maximumRuns; j--)
+            {
+                // A fault and its recovery go together: removing either alone breaks the preconditions.
+                var steps = best.Sequence.Steps;
+                if (j < steps.Length && FaultOf(steps, j) is { } i && Try(best.Sequence.Config, [.. steps.Where((_, k) => k != i && k != j)]))
+                {
+                    progress = true;
+                }
+            }
             for (var i = 0; i < best.Sequence.Steps.Length && runs < maximumRuns; i++)
             {
                 foreach (var smaller in Smaller(best.Sequence.Steps[i]))
@@ -100,6 +109,30 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
         return keep >= outcome.Sequence.Steps.Length
             ? outcome
             : outcome with { Sequence = outcome.Sequence with { Steps = [.. outcome.Sequence.Steps.Take(keep)] } };
+    }
+
+    /// <summary>The index of the fault that step <paramref name="j"/> recovers from (the freeze of a thaw...), or null.</summary>
+    private static int? FaultOf(ImmutableArray<Step> steps, int j)
+    {
+        Func<Step, bool>? matches = steps[j] switch
+        {
+            Start s => f => f is Kill k && k.Member == s.Member,
+            Thaw t => f => f is Freeze z && z.Member == t.Member,
+            Heal h => f => f is Partition p && p.Member == h.Member,
+            _ => null,
+        };
+        if (matches is null)
+        {
+            return null;
+        }
+        for (var i = j - 1; i >= 0; i--)
+        {
+            if (matches(steps[i]))
+            {
+                return i;
+            }
+        }
+        return null;
     }
 
     private static IEnumerable<Step> Smaller(Step step) => step switch
