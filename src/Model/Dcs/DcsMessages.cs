@@ -8,7 +8,10 @@ namespace PatroniModel.Model.Dcs;
 public sealed record LeaderLease(string Holder, long ExpiresAt);
 
 /// <summary>A member key (<c>/members/pgN</c>) as the member last wrote it; it expires after ttl.</summary>
-public sealed record MemberKey(string Name, string Role, string State, int Timeline, Lsn Lsn, long ExpiresAt);
+public sealed record MemberKey(string Name, string Role, string State, int Timeline, Lsn Lsn, long ExpiresAt)
+{
+    public bool IsLeader => Role == "leader";
+}
 
 /// <summary>The <c>/sync</c> key: the leader and its synchronous standby.</summary>
 public sealed record SyncKey(string? Leader, string? Standby)

@@ -48,6 +48,7 @@ public sealed class MemberActor : ReceiveActor
     private int _upstreamEpochAtStream;
     private int _refusals;
     private string _raceReason = "won the leader race";
+    private bool _wokenCycle;
 
     public MemberActor(string name, ModelWorld world)
     {
@@ -114,7 +115,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (!_inFlight && !_blocked)
             {
-                RunCycle();
+                RunCycle(woken: true);
             }
         });
         Receive<DcsView>(OnView);
@@ -127,6 +128,14 @@ public sealed class MemberActor : ReceiveActor
         Receive<KillProcess>(_ => OnKill());
         Receive<FreezeProcess>(_ => OnFreeze());
         Receive<RestartPostgres>(_ => OnRestart());
+        Receive<HealMember>(_ =>
+        {
+            // The DCS call that was retrying goes through now.
+            if (_blocked)
+            {
+                RunCycle(woken: true);
+            }
+        });
         Receive<ReportReplay>(m =>
         {
             if (_upstream == m.Leader && _streaming)
@@ -274,13 +283,14 @@ public sealed class MemberActor : ReceiveActor
     {
         if (tick.Generation == _haGeneration && !_inFlight && !_blocked)
         {
-            RunCycle();
+            RunCycle(woken: false);
         }
     }
 
-    private void RunCycle()
+    private void RunCycle(bool woken)
     {
         CancelHa();
+        _wokenCycle = woken;
         CheckStreaming();
         if (Network.IsPartitioned(_name))
         {
@@ -335,7 +345,7 @@ public sealed class MemberActor : ReceiveActor
     {
         if (view.Renewed)
         {
-            _leaseDeadline = Now + TtlMs;
+            _leaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs;
             if (HandleFailoverKey(view))
             {
                 return;
@@ -357,7 +367,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (answer.Acquired)
             {
-                _leaseDeadline = Now + TtlMs;
+                _leaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs;
                 LeaderDuties(answer.View);
             }
             else
@@ -418,11 +428,18 @@ public sealed class MemberActor : ReceiveActor
         {
             if (lease.Holder == _name)
             {
-                Promote(view, "still holding the leader lease");
+                // Started (or healed) while the lease is still ours: take it again (compare-and-swap renews it), then promote.
+                _raceReason = "still holding the leader lease";
+                _dcs.Tell(new AcquireLease(_name));
                 return;
             }
+            if (_streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+            {
+                _streaming = false;
+            }
             Follow(lease.Holder);
-            if (_streaming && !_config.PermanentSlots.IsDefaultOrEmpty)
+            // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
+            if (_streaming && !_wokenCycle && !_config.PermanentSlots.IsDefaultOrEmpty)
             {
                 _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
             }
@@ -464,7 +481,8 @@ public sealed class MemberActor : ReceiveActor
         }
         foreach (var member in view.Members)
         {
-            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name) && member.Lsn > _pg.EndLsn)
+            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name)
+                && (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn)))
             {
                 return false;
             }
@@ -483,7 +501,7 @@ public sealed class MemberActor : ReceiveActor
         _streaming = false;
         _downstream.Clear();
         _standbyReplay.Clear();
-        _leaseDeadline = Now + TtlMs;
+        _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
         Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
         _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
         foreach (var slot in _pg.Slots.Values.ToList())
@@ -536,6 +554,8 @@ public sealed class MemberActor : ReceiveActor
         FailPending($"demoted: {reason}");
         _downstream.Clear();
         _standbyReplay.Clear();
+        // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
+        Network.Bump(_name);
         ReloadSlots("role change");
         _upstream = null;
         _streaming = false;
@@ -631,6 +651,12 @@ public sealed class MemberActor : ReceiveActor
         {
             return;
         }
+        if (Network.Epoch(m.From) != m.SenderEpoch)
+        {
+            // The sender died, froze or was cut off before this record left it: the replica never gets it.
+            _streaming = false;
+            return;
+        }
         if (m.Record.Start != _pg.EndLsn)
         {
             if (m.Record.End > _pg.EndLsn)
@@ -723,7 +749,7 @@ public sealed class MemberActor : ReceiveActor
                 (broken ??= []).Add(name);
                 continue;
             }
-            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby);
+            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby, Network.Epoch(_name));
             if (maxDelay <= 0)
             {
                 _peers[name].Tell(shipment);

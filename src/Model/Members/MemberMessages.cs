@@ -25,7 +25,6 @@ public sealed record KillProcess;
 public sealed record StartProcess;
 public sealed record FreezeProcess;
 public sealed record ThawProcess;
-public sealed record PartitionMember;
 public sealed record HealMember;
 public sealed record RestartPostgres;
 
@@ -33,7 +32,8 @@ public sealed record RestartPostgres;
 public sealed record StreamRequest(string From, int Timeline, ImmutableArray<TimelineEnd> History, Lsn End);
 public sealed record StreamAccepted(string Leader, int Timeline, ImmutableArray<TimelineEnd> History, List<WalRecord> Records);
 public sealed record StreamRefused(string Leader, string Reason, Lsn? RewindTo, int Timeline, ImmutableArray<TimelineEnd> History);
-public sealed record WalShipment(string From, WalRecord Record, bool WantsAck);
+/// <summary>A WAL record on its way to a replica; it is lost when the sender's connection broke before it arrived (<paramref name="SenderEpoch"/>).</summary>
+public sealed record WalShipment(string From, WalRecord Record, bool WantsAck, int SenderEpoch);
 public sealed record Replayed(string From, Lsn Lsn);
 public sealed record SlotSyncRequest(string From);
 public sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots);

@@ -623,6 +623,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         _world.Network.SetPartitioned(step.Member, false);
         _world.Record(step.Member, ModelEventKinds.Healed, "");
+        MemberRef(step.Member).Tell(new HealMember());
         return StepResult.Ok(step);
     }
 

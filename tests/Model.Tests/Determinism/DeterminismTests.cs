@@ -49,11 +49,26 @@ public sealed class DeterminismTests(ModelFixture fixture) : IClassFixture<Model
         Assert.True(winners.Count > 1, $"always {string.Join(',', winners)}");
     }
 
-    private static string Run(ModelRuntime runtime, ClusterConfig config, int seed)
+    [Fact]
+    public void ClustersOnTwoThreadsAtOnce_GiveTheSameResultsAsOnOneThread()
+    {
+        // Given the same 60-step sequences run alone
+        var config = ClusterConfig.Default;
+        var alone = Enumerable.Range(0, 8).Select(seed => Run(fixture.Runtime, config, seed, 60)).ToList();
+
+        // When they run on two threads at once, sharing the runtime
+        var together = new string[8];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 2 }, seed => together[seed] = Run(fixture.Runtime, config, seed, 60));
+
+        // Then every result is the same
+        Assert.Equal(alone, together);
+    }
+
+    private static string Run(ModelRuntime runtime, ClusterConfig config, int seed, int steps = 200)
     {
         using var cluster = runtime.CreateCluster(config, seed);
         var text = new StringBuilder();
-        RandomSequences.Run(cluster, seed, 200, (_, result) => text.Append(result).Append('\n').Append(cluster.Observe()).Append('\n'));
+        RandomSequences.Run(cluster, seed, steps, (_, result) => text.Append(result).Append('\n').Append(cluster.Observe()).Append('\n'));
         text.Append(cluster.TraceText());
         Assert.Equal(cluster.NowMilliseconds, cluster.Observe().AtMilliseconds);
         return text.ToString();

@@ -1,0 +1,194 @@
+using PatroniModel.Model;
+using PatroniModel.Scenarios.Clusters;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Observations;
+using PatroniModel.Tests.ModelTests.Support;
+using Xunit;
+
+namespace PatroniModel.Tests.ModelTests.Scenarios;
+
+/// <summary>Patroni behaviours from DOMAIN.md beyond the seed's scenarios.</summary>
+public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<ModelFixture>
+{
+    [Fact]
+    public void PermanentSlot_FailoverBeforeTheCopyIsReady_IsRecreatedAtTheCurrentLsn_FoundAhead()
+    {
+        // Given a permanent slot consumed on pg1, copied to pg2 but not yet safe to use there
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 3);
+        cluster.Ok(new CreateSlot("s1", Permanent: true));
+        cluster.Ok(new Write(3));
+        cluster.Ok(new Consume("s1"));
+        var lastConfirmed = cluster.Observe().Consumers.Single().LastConfirmed;
+        cluster.Ok(new Wait(cluster.Config.LoopWait));
+        Assert.Contains(cluster.Trace, e => e.Member == "pg2" && e.Kind == ModelEventKinds.SlotCopied);
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.SlotReady);
+
+        // When pg1 switches over to pg2 and WAL moves on
+        cluster.Ok(new Switchover("pg1", "pg2"));
+        cluster.Ok(new Write(2));
+
+        // Then the unready copy was lost, Patroni re-created the slot at the promotion's LSN, and EnsureSlot finds it ahead: a gap
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("not ready", StringComparison.Ordinal));
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCreated && e.Detail.Contains("missing on the leader", StringComparison.Ordinal) && e.Member == "pg2");
+        var report = cluster.Reconciled("s1");
+        Assert.Equal(ReconcileOutcome.FoundAhead, report.Outcome);
+        Assert.Equal(lastConfirmed, report.GapStart);
+        Assert.True(report.GapBytes > 0);
+    }
+
+    [Fact]
+    public void DeclaringAnExistingSlotPermanent_CreatesANewSlotAtTheCurrentLsn_AndCopiesItToReplicas()
+    {
+        // Given a hand-made slot consumed at a position, and WAL moved past it
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 4);
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Write(2));
+        cluster.Ok(new Consume("s1"));
+        var lastConfirmed = cluster.Observe().Consumers.Single().LastConfirmed;
+        cluster.Ok(new Write(2));
+
+        // When it is declared permanent (PATCH /config)
+        cluster.Ok(new PatchConfig(new ConfigPatch { PermanentSlots = ["s1"] }));
+        cluster.Ok(new Wait(10));
+
+        // Then the old position is gone: a new slot at the LSN of the PATCH, copied to both replicas and safe to use there
+        var slot = cluster.Observe().LeaderMember!.Slots.Single(s => s.Name == "s1");
+        Assert.True(slot.ConfirmedFlush > lastConfirmed);
+        Assert.Equal(2, cluster.Trace.Count(e => e.Kind == ModelEventKinds.SlotCopied));
+        Assert.Equal(2, cluster.Trace.Count(e => e.Kind == ModelEventKinds.SlotReady));
+        Assert.Equal(ReconcileOutcome.FoundAhead, cluster.Reconciled("s1").Outcome);
+    }
+
+    [Fact]
+    public void UnprotectedSlot_IsDroppedOnTheDemotedExLeader_AndAbsentOnTheNewLeader()
+    {
+        // Given an unprotected slot on pg1
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 5);
+        cluster.Ok(new CreateSlot("s1"));
+
+        // When pg1 switches over to pg2
+        cluster.Ok(new Switchover("pg1", "pg2"));
+        cluster.Ok(new Settle());
+
+        // Then Patroni dropped it on pg1 ("Dropped unknown replication slot") and pg2 never had it
+        Assert.Contains(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("role change", StringComparison.Ordinal));
+        Assert.All(cluster.Observe().Members, m => Assert.DoesNotContain(m.Slots, s => s.Name == "s1"));
+    }
+
+    [Fact]
+    public void ConfigChangesThatDoNotTouchPermanentSlots_DoNotDropSlots()
+    {
+        // Given an unprotected slot
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 6);
+        cluster.Ok(new CreateSlot("s1"));
+
+        // When loop_wait and ignore_slots change
+        cluster.Ok(new PatchConfig(new ConfigPatch { LoopWait = 1 }));
+        cluster.Ok(new PatchConfig(new ConfigPatch { IgnoreSlots = ["other"] }));
+        cluster.Ok(new Wait(5));
+
+        // Then the slot is still there
+        Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AReplicaLaggingBeyondMaximumLagOnFailover_DoesNotRace_UnlessTheModelIsPlantedWrong(bool plantedBug)
+    {
+        // Given pg3 down while the leader writes 2 MB, then the leader reports that position, then pg1 and pg2 die
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 8, new ModelOptions { PlantedBugPromoteBeyondMaximumLag = plantedBug });
+        cluster.Ok(new Kill("pg3"));
+        cluster.Ok(new AdvanceWal(2_000_000));
+        cluster.Ok(new Wait(cluster.Config.LoopWait + 1));
+        cluster.Ok(new Kill("pg2"));
+        cluster.Ok(new Kill("pg1"));
+
+        // When pg3 comes back alone
+        cluster.Ok(new Start("pg3"));
+        cluster.Apply(new Settle());
+
+        // Then it stays a replica (Patroni: it lags more than maximum_lag_on_failover); the planted model promotes it
+        var observation = cluster.Observe();
+        if (plantedBug)
+        {
+            Assert.Equal("pg3", observation.Leader);
+        }
+        else
+        {
+            Assert.Null(observation.Leader);
+            Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.Promoted);
+        }
+    }
+
+    [Fact]
+    public void SwitchoverToAFrozenOrStoppedCandidate_IsRefused_AndWithoutCandidatesToo()
+    {
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 9);
+
+        // Given pg2 frozen and pg3 stopped
+        cluster.Ok(new Freeze("pg2"));
+        cluster.Ok(new Kill("pg3"));
+
+        // Then switchovers to them, or to anyone, are refused, and so are impossible member steps
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover("pg1", "pg2")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover("pg1", "pg3")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover("pg1")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover("pg2")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Thaw("pg3")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Start("pg1")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Kill("pg3")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Heal("pg1")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Failover("pg1")).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new CreateSlot("Bad-Name")).Status);
+
+        // And with every member down, a write fails
+        cluster.Ok(new Kill("pg1"));
+        Assert.Equal(StepStatus.Failed, cluster.Apply(new Write(1)).Status);
+        Assert.Equal(ReconcileOutcome.Error, cluster.Apply(new Reconcile("s1")).Reconcile!.Outcome);
+    }
+
+    [Fact]
+    public void ManualFailover_WithoutAHealthyLeader_PromotesTheCandidate()
+    {
+        // Given the leader frozen
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 10);
+        cluster.Ok(new Write(2));
+        cluster.Ok(new Freeze("pg1"));
+
+        // When a failover to pg3 is requested
+        var result = cluster.Ok(new Failover("pg3"));
+
+        // Then pg3 leads once pg1's lease is gone
+        Assert.Equal("pg3", cluster.Observe().Leader);
+        Assert.Contains("pg3", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithReplicationLag_AHardKillLosesTheAcknowledgedWritesNoReplicaHad()
+    {
+        // Given replicas that receive WAL up to 2 s late (seeded), and rows acknowledged by pg1 just before it dies
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 12, new ModelOptions { MaxReplicationDelayMilliseconds = 2_000 });
+        cluster.Ok(new Write(5));
+        cluster.Ok(new Kill("pg1"));
+
+        // When a replica is promoted
+        cluster.Ok(new Settle());
+
+        // Then the rows it never received are lost, reported as write-lost and in the observation
+        var observation = cluster.Observe();
+        Assert.NotEmpty(observation.LostAcknowledged);
+        Assert.Equal(
+            observation.LostAcknowledged.Select(id => $"row={id}"),
+            cluster.Trace.Where(e => e.Kind == ModelEventKinds.WriteLost).Select(e => e.Detail.Split(' ')[0]));
+
+        // And the same faults without lag lose nothing
+        using var prompt = fixture.Runtime.CreateCluster(ClusterConfig.Default, 12);
+        prompt.Ok(new Write(5));
+        prompt.Ok(new Kill("pg1"));
+        prompt.Ok(new Settle());
+        Assert.Empty(prompt.Observe().LostAcknowledged);
+    }
+}
