@@ -38,8 +38,12 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
     /// <summary>After healing, a leader exists within ttl + loop_wait + retry_timeout.</summary>
     public long LivenessBoundMilliseconds => (Config.Ttl + Config.LoopWait + Config.RetryTimeout) * 1000L;
 
-    /// <summary>How long before a promotion a write counts as written "in the last ttl" for the async durability bound.</summary>
-    public long DurabilityWindowMilliseconds => (Config.Ttl + 2 * Config.LoopWait + Config.RetryTimeout) * 1000L;
+    /// <summary>
+    /// How long before the old leader stopped a write counts as written "in the last ttl" for the async durability bound:
+    /// ttl as Patroni documents, plus one loop_wait because the lag check compares with the position the leader last
+    /// published to the DCS, at most one HA loop before it stopped.
+    /// </summary>
+    public long DurabilityWindowMilliseconds => (Config.Ttl + Config.LoopWait) * 1000L;
 
     /// <summary>Records the observation taken before the first step.</summary>
     public PropertyViolation? Start(Observation initial)
@@ -265,28 +269,35 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
                 // No automatic failover to judge: a switchover or a manual failover to a chosen candidate is the operator's call.
                 continue;
             }
-            var reached = samples.Where(s => s.At <= promotedAt).Select(s => (Lsn?)s.Wal).Max();
-            if (reached is not { } end || end.BytesAfter(ended.SwitchPoint) is var overshoot && overshoot == 0)
+            var beforePromotion = samples.Where(s => s.At <= promotedAt).ToList();
+            if (beforePromotion.Count == 0)
             {
                 continue;
             }
-            // "The last ttl": writes after the old leader last published its position to the DCS (at most loop_wait before it
-            // stopped) are not covered by the lag check; its lease then runs for ttl, a replica notices within loop_wait and
-            // promotes within retry_timeout.
-            var windowStart = promotedAt.Value - DurabilityWindowMilliseconds;
-            var before = samples.Where(s => s.At <= windowStart).Select(s => (Lsn?)s.Wal).Max();
-            if (before is not { } baseline)
+            var end = beforePromotion.Max(s => s.Wal);
+            var overshoot = end.BytesAfter(ended.SwitchPoint);
+            if (overshoot == 0)
             {
                 continue;
             }
+            // "The last ttl": counted back from the last moment the old timeline accepted writes before the promotion (the
+            // leader's death, freeze or cut-off), not from the promotion, which may come much later.
+            var stoppedAt = beforePromotion.Max(s => s.At);
+            var windowStart = stoppedAt - DurabilityWindowMilliseconds;
+            var earlier = beforePromotion.Where(s => s.At <= windowStart).ToList();
+            if (earlier.Count == 0)
+            {
+                continue;
+            }
+            var baseline = earlier.Max(s => s.Wal);
             var writtenInLastTtl = end.BytesAfter(baseline);
             var allowed = Config.MaximumLagOnFailover + writtenInLastTtl;
             if (overshoot > allowed)
             {
                 return new PropertyViolation(PropertyLabels.Durability, index,
-                    $"timeline {ended.Timeline} had reached {end} when timeline {ended.Timeline + 1} took over at t={promotedAt}ms, forked at {ended.SwitchPoint}: "
+                    $"timeline {ended.Timeline} had reached {end} when a later timeline took over at t={promotedAt}ms, forked at {ended.SwitchPoint}: "
                     + $"{overshoot} B lost ({lost.Length} acknowledged rows among them), more than maximum_lag_on_failover {Config.MaximumLagOnFailover} B "
-                    + $"+ {writtenInLastTtl} B written in the last ttl + 2 loop_wait + retry_timeout ({DurabilityWindowMilliseconds / 1000} s)");
+                    + $"+ {writtenInLastTtl} B written in the last ttl + loop_wait ({DurabilityWindowMilliseconds / 1000} s) before it stopped at t={stoppedAt}ms");
             }
         }
         return null;

@@ -43,4 +43,20 @@ public sealed class SuiteRegressionTests(ModelRuntimeFixture fixture) : IClassFi
         //   4 patch-config synchronous_mode=strict => ok   <-- durability: 1 acknowledged write lost in synchronous_mode_strict
         Holds(Async3, new Switchover("pg1"), new Write(1), new Kill("pg2"), new Settle(),
             new PatchConfig(new ConfigPatch { SynchronousMode = SynchronousMode.Strict }));
+
+    [Fact]
+    public void Durability_LossWrittenJustBeforeTheLeaderDied_IsAllowedAlthoughThePromotionCameMuchLater() =>
+        // The window was counted back from the promotion (pg2 healed 120 s later) instead of from the moment pg1 stopped:
+        // the 1.5 MB and 6 rows pg1 wrote just before it was killed counted as old.
+        //   11 heal pg2 => ok   <-- durability: 1501008 B lost > maximum_lag_on_failover 1048576 B + 0 B written in the last ttl
+        Holds(Async3, new Freeze("pg2"), new Kill("pg3"), new Thaw("pg2"), new AdvanceWal(1_500_000), new Write(20), new Start("pg3"),
+            new Partition("pg2"), new Write(6), new AdvanceWal(1_500_000), new Kill("pg1"), new Settle(), new Heal("pg2"));
+
+    [Fact]
+    public void Durability_WalMovedJustBeforeTheLeaderDied_IsAllowedInStrictModeToo() =>
+        // The same, in synchronous_mode_strict with maximum_lag_on_failover 64 KiB: 300000 B of WAL (no acknowledged row)
+        // written just before the kill; the sync standby pg2 is promoted when healed, 120 s later.
+        //   7 settle => ok: settled in 2500 ms   <-- durability: 300000 B lost > 65536 B + 0 B
+        Holds(Async3 with { SynchronousMode = SynchronousMode.Strict, MaximumLagOnFailover = 65_536 },
+            new Freeze("pg3"), new Partition("pg2"), new AdvanceWal(300_000), new Thaw("pg3"), new Kill("pg1"), new Settle(), new Heal("pg2"), new Settle());
 }
