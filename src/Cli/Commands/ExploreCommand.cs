@@ -1,12 +1,59 @@
+using System.Globalization;
+using PatroniModel.Exploration.Clusters;
+using PatroniModel.Exploration.Running;
+using PatroniModel.Model;
+
 namespace PatroniModel.Cli.Commands;
 
-/// <summary><c>patroni-model explore [--seed S] [--runs N]</c>: generated fault sequences on the model, properties checked.</summary>
+/// <summary>
+/// <c>patroni-model explore [--seed S] [--runs N]</c>: the property suite's generators and properties on the model, outside xUnit.
+/// Prints progress and <c>explored N sequences (M steps) in T s, K failures</c>; exits 0 when every property held, 1 when one
+/// failed (the shrunk sequence is written to <c>artifacts/property/&lt;utc&gt;/sequence.json</c>), 2 on bad input.
+/// The same seed explores the same sequences, so it prints the same summary (but the time).
+/// </summary>
 public static class ExploreCommand
 {
     public static Task<int> RunAsync(string[] args)
     {
-        _ = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs" });
-        Console.WriteLine("model not built yet");
+        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs" });
+        if (options.Positional.Count > 0)
+        {
+            throw new UsageException($"explore takes no argument '{options.Positional[0]}' (explore [--seed S] [--runs N])");
+        }
+        var runs = options.Int("--runs", ExplorationSettings.DefaultRuns);
+        var (seed, gamma) = ParseSeed(options.String("--seed"));
+        var seedText = gamma is { } g ? $"{seed},{g}" : seed.ToString(CultureInfo.InvariantCulture);
+        Console.WriteLine($"exploring {runs} sequences on the model, seed {seedText}");
+
+        using var runtime = new ModelRuntime();
+        var explorer = new Explorer(new ModelClusterFactory(runtime));
+        var report = explorer.Explore(new ExplorationSettings(seed, runs, gamma), p =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {p.Sequences}/{runs} sequences, {p.Steps} steps, {p.Sequences / Math.Max(0.001, p.Elapsed.TotalSeconds):F0} sequences/s")));
+        if (report.Failure is { } failure)
+        {
+            var path = failure.Save();
+            Console.WriteLine(failure.Format(path));
+            Console.WriteLine(report.Summary());
+            return Task.FromResult(ExitCodes.Failure);
+        }
+        Console.WriteLine(report.Summary());
         return Task.FromResult(ExitCodes.Ok);
+    }
+
+    /// <summary><c>S</c> (FsCheck derives gamma) or <c>S,G</c>; without <c>--seed</c> a fresh seed, printed so the run can be repeated.</summary>
+    private static (ulong Seed, ulong? Gamma) ParseSeed(string? text)
+    {
+        if (text is null)
+        {
+            return ((ulong)Random.Shared.NextInt64(1, long.MaxValue), null);
+        }
+        var parts = text.Split(',');
+        if (parts.Length is 1 or 2 && parts.All(p => ulong.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            var seed = ulong.Parse(parts[0], CultureInfo.InvariantCulture);
+            return parts.Length == 1 ? (seed, null) : (seed, ulong.Parse(parts[1], CultureInfo.InvariantCulture) | 1);
+        }
+        throw new UsageException($"--seed must be a whole number or seed,gamma, got '{text}'");
     }
 }

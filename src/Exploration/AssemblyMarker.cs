@@ -1,2 +1,0 @@
-namespace PatroniModel.Exploration;
-internal static class AssemblyMarker;

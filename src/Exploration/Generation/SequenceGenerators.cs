@@ -1,0 +1,276 @@
+using System.Collections.Immutable;
+using FsCheck;
+using FsCheck.Fluent;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Sequences;
+
+namespace PatroniModel.Exploration.Generation;
+
+/// <summary>
+/// FsCheck generators of cluster configurations and fault sequences over the vocabulary in <c>src/Scenarios</c>.
+/// </summary>
+/// <remarks>
+/// Steps are drawn one at a time from a <see cref="GenerationState"/> that tracks which members are running, killed, frozen
+/// or partitioned, so every generated step makes sense (no thaw of a member that is not frozen, a switchover needs a
+/// healthy replica...). Weights make the interesting interleavings common: besides single steps, whole "episodes" are drawn
+/// (slot consumed, WAL moved, a fault on the leader, time passes, WAL moves on the new leader, reconcile), and half of the
+/// sequences end by healing every fault, settling and reconciling every consumed slot, so that the convergence and liveness
+/// properties get something to check.
+/// </remarks>
+public static class SequenceGenerators
+{
+    /// <summary>Step-count range at FsCheck's size 0 and the growth per size unit (size runs 0..100: up to about 36 steps).</summary>
+    private const int MinimumSteps = 4;
+
+    private static readonly ImmutableArray<long> WalMoves = [8_192, 65_536, 300_000, 1_500_000, 2_500_000, 16_777_216];
+    private static readonly ImmutableArray<int> WaitSeconds = [1, 2, 5, 10, 15, 30];
+
+    /// <summary>Patroni's timing settings: the documented defaults and the faster set that was stable on this machine.</summary>
+    private static readonly ImmutableArray<(int Ttl, int LoopWait, int RetryTimeout)> Timings = [(10, 2, 4), (6, 1, 2), (12, 3, 4)];
+
+    /// <summary>Configurations: 3 or 5 members, async/sync/strict, with and without permanent and ignored slots.</summary>
+    public static Gen<ClusterConfig> Configs(int? members = null) =>
+        from count in members is { } m ? Gen.Constant(m) : Gen.Frequency((4, Gen.Constant(3)), (1, Gen.Constant(5)))
+        from mode in Gen.Frequency((3, Gen.Constant(SynchronousMode.Off)), (2, Gen.Constant(SynchronousMode.On)), (2, Gen.Constant(SynchronousMode.Strict)))
+        from permanent in Gen.Frequency(
+            (3, Gen.Constant(ImmutableArray<string>.Empty)),
+            (2, Gen.Constant(ImmutableArray.Create("s1"))),
+            (1, Gen.Constant(ImmutableArray.Create("s1", "s2"))))
+        from ignore in Gen.Frequency((4, Gen.Constant(ImmutableArray<string>.Empty)), (1, Gen.Constant(ImmutableArray.Create("s3"))))
+        from timing in Gen.Frequency((3, Gen.Constant(Timings[0])), (1, Gen.Constant(Timings[1])))
+        from lag in Gen.Frequency((3, Gen.Constant(1_048_576L)), (1, Gen.Constant(65_536L)))
+        select new ClusterConfig
+        {
+            Members = count,
+            SynchronousMode = mode,
+            PermanentSlots = permanent,
+            IgnoreSlots = ignore,
+            Ttl = timing.Ttl,
+            LoopWait = timing.LoopWait,
+            RetryTimeout = timing.RetryTimeout,
+            MaximumLagOnFailover = lag,
+        };
+
+    /// <summary>Sequences whose length grows with FsCheck's size (4 to about 36 steps plus the healing tail).</summary>
+    public static Gen<Sequence> Sequences() =>
+        Gen.Sized(size =>
+            from config in Configs()
+            from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
+            from sequence in SequenceOf(config, length, healingTail: true)
+            select sequence);
+
+    /// <summary>Sequences of exactly <paramref name="steps"/> steps on <paramref name="members"/> members (the benchmark's).</summary>
+    public static Gen<Sequence> Sequences(int steps, int members) =>
+        from config in Configs(members)
+        from sequence in SequenceOf(config, steps, healingTail: false)
+        select sequence;
+
+    /// <summary>A sequence for <paramref name="config"/>: <paramref name="length"/> drawn steps, then maybe the healing tail.</summary>
+    public static Gen<Sequence> SequenceOf(ClusterConfig config, int length, bool healingTail) =>
+        from body in Steps(GenerationState.Initial(config), length, ImmutableList<Step>.Empty)
+        from heal in healingTail ? Gen.Elements(true, false) : Gen.Constant(false)
+        let state = Replay(config, body)
+        let steps = heal ? AppendAll(state, body, HealingTail(state)) : body
+        select new Sequence(config, [.. steps.Take(healingTail ? int.MaxValue : length)]);
+
+    /// <summary>Heal every fault, settle, and reconcile every slot the consumer read.</summary>
+    public static IReadOnlyList<Step> HealingTail(GenerationState state)
+    {
+        var steps = new List<Step>();
+        foreach (var member in state.Faulty)
+        {
+            steps.Add(state.ConditionOf(member) switch
+            {
+                MemberCondition.Killed => new Start(member),
+                MemberCondition.Frozen => new Thaw(member),
+                _ => new Heal(member),
+            });
+        }
+        steps.Add(new Settle());
+        steps.AddRange(state.Consumed.Select(slot => new Reconcile(slot)));
+        return steps;
+    }
+
+    private static Gen<ImmutableList<Step>> Steps(GenerationState state, int remaining, ImmutableList<Step> done) =>
+        remaining <= 0
+            ? Gen.Constant(done)
+            : Chunk(state).SelectMany(chunk =>
+            {
+                var (next, after) = Append(state, done, chunk);
+                return Steps(after, remaining - Math.Max(1, next.Count - done.Count), next);
+            });
+
+    /// <summary>Appends the steps that make sense in order, skipping the ones that don't.</summary>
+    private static ImmutableList<Step> AppendAll(GenerationState state, ImmutableList<Step> done, IEnumerable<Step> chunk) =>
+        Append(state, done, chunk).Steps;
+
+    private static (ImmutableList<Step> Steps, GenerationState State) Append(GenerationState state, ImmutableList<Step> done, IEnumerable<Step> chunk)
+    {
+        foreach (var step in chunk)
+        {
+            if (state.Refusal(step) is null)
+            {
+                done = done.Add(step);
+                state = state.After(step);
+            }
+        }
+        return (done, state);
+    }
+
+    private static GenerationState Replay(ClusterConfig config, IEnumerable<Step> steps) => Replay(GenerationState.Initial(config), steps);
+
+    private static GenerationState Replay(GenerationState state, IEnumerable<Step> steps)
+    {
+        foreach (var step in steps)
+        {
+            state = state.After(step);
+        }
+        return state;
+    }
+
+    /// <summary>One weighted choice: only the chosen one's generator is built (building all of them per step was the cost).</summary>
+    private static Gen<IReadOnlyList<Step>> Chunk(GenerationState state)
+    {
+        var running = state.Running;
+        var uncreated = GenerationState.SlotNames.Where(s => !state.Slots.Contains(s)).ToArray();
+        var slots = state.Slots.ToArray();
+        var choices = new List<(int Weight, Func<Gen<IReadOnlyList<Step>>> Make)>
+        {
+            (12, () => One(Gen.Choose(1, 20).Select(rows => (Step)new Write(rows)))),
+            (8, () => One(Gen.Elements(WalMoves.AsEnumerable()).Select(bytes => (Step)new AdvanceWal(bytes)))),
+            (2, () => One(Gen.Constant((Step)new Checkpoint()))),
+            (5, () => One(Gen.Elements(WaitSeconds.AsEnumerable()).Select(s => (Step)new Wait(s)))),
+            (3, () => One(Gen.Constant((Step)new Settle()))),
+            (8, () => Episode(state)),
+            (3, () => One(Patches(state).Select(p => (Step)new PatchConfig(p)))),
+            (8, () => One(Gen.Elements(state.Consumed.Count > 0 ? state.Consumed.AsEnumerable() : GenerationState.SlotNames.AsEnumerable())
+                .Select(s => (Step)new Reconcile(s)))),
+            (2, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Failover(m)))),
+            (2, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Restart(m)))),
+        };
+        if (uncreated.Length > 0)
+        {
+            choices.Add((6, () => One(from slot in Gen.Elements(uncreated)
+                                      from permanent in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+                                      select (Step)new CreateSlot(slot, permanent))));
+        }
+        if (slots.Length > 0)
+        {
+            choices.Add((10, () => One(Gen.Elements(slots).Select(s => (Step)new Consume(s)))));
+            choices.Add((1, () => One(Gen.Elements(slots).Select(s => (Step)new DropSlot(s)))));
+        }
+        if (running.Count >= 2)
+        {
+            choices.Add((5, () => One(from source in LeaderOr(state, running)
+                                      from to in Gen.Elements(running.Where(m => m != source).Select(m => (string?)m).Append(null))
+                                      select (Step)new Switchover(source, to))));
+            choices.Add((4, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Kill(m)))));
+            choices.Add((3, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Freeze(m)))));
+            choices.Add((3, () => One(Gen.Elements(running.AsEnumerable()).Select(m => (Step)new Partition(m)))));
+        }
+        foreach (var (condition, make) in Recoveries)
+        {
+            var members = state.MembersIn(condition).ToArray();
+            if (members.Length > 0)
+            {
+                choices.Add((6, () => One(Gen.Elements(members).Select(make))));
+            }
+        }
+        var total = choices.Sum(c => c.Weight);
+        return Gen.Choose(1, total).SelectMany(pick =>
+        {
+            foreach (var (weight, make) in choices)
+            {
+                if (pick <= weight)
+                {
+                    return make();
+                }
+                pick -= weight;
+            }
+            throw new InvalidOperationException("weights exhausted");
+        });
+    }
+
+    private static readonly (MemberCondition Condition, Func<string, Step> Make)[] Recoveries =
+    [
+        (MemberCondition.Killed, m => new Start(m)),
+        (MemberCondition.Frozen, m => new Thaw(m)),
+        (MemberCondition.Partitioned, m => new Heal(m)),
+    ];
+
+    /// <summary>
+    /// An episode: read a slot, move WAL, hit the leader (switchover, kill, freeze, partition or failover), let time pass,
+    /// move WAL on whoever leads now, reconcile. This is where gaps, duplicates and divergence come from.
+    /// </summary>
+    private static Gen<IReadOnlyList<Step>> Episode(GenerationState state)
+    {
+        var running = state.Running;
+        return
+            from slot in Gen.Elements(state.Slots.Count > 0 ? state.Slots.AsEnumerable() : GenerationState.SlotNames.AsEnumerable())
+            from rows in Gen.Choose(1, 10)
+            from before in Gen.Elements(WalMoves.AsEnumerable())
+            from leader in LeaderOr(state, running)
+            from other in Gen.Elements(running.Where(m => m != leader).DefaultIfEmpty(leader))
+            from fault in Gen.Frequency(
+                (4, Gen.Constant((Step)new Switchover(leader, other))),
+                (3, Gen.Constant((Step)new Kill(leader))),
+                (2, Gen.Constant((Step)new Freeze(leader))),
+                (2, Gen.Constant((Step)new Partition(leader))),
+                (1, Gen.Constant((Step)new Failover(other))),
+                (1, Gen.Constant((Step)new Restart(leader))),
+                (1, Gen.Constant((Step)new PatchConfig(new ConfigPatch { PermanentSlots = state.Config.PermanentSlots.Contains(slot) ? state.Config.PermanentSlots.Remove(slot) : state.Config.PermanentSlots.Add(slot) }))))
+            from pause in Gen.Frequency(
+                (3, Gen.Constant((Step)new Wait(state.Config.Ttl + state.Config.LoopWait * 2))),
+                (2, Gen.Constant((Step)new Settle())),
+                (1, Gen.Elements(WaitSeconds.AsEnumerable()).Select(s => (Step)new Wait(s))))
+            from after in Gen.Elements(WalMoves.AsEnumerable())
+            from checkpoint in Gen.Elements(true, false)
+            from recover in Gen.Frequency((2, Gen.Constant(false)), (1, Gen.Constant(true)))
+            let steps = new List<Step?>
+            {
+                state.Slots.Contains(slot) ? null : new CreateSlot(slot),
+                new Write(rows),
+                new Consume(slot),
+                new AdvanceWal(before),
+                fault,
+                pause,
+                new AdvanceWal(after),
+                checkpoint ? new Checkpoint() : null,
+                new Reconcile(slot),
+                recover ? Recovery(fault) : null,
+            }
+            select (IReadOnlyList<Step>)[.. steps.OfType<Step>()];
+    }
+
+    private static Step? Recovery(Step fault) => fault switch
+    {
+        Kill k => new Start(k.Member),
+        Freeze f => new Thaw(f.Member),
+        Partition p => new Heal(p.Member),
+        _ => null,
+    };
+
+    /// <summary>The believed leader when known, else any running member (Patroni refuses a switchover from a non-leader: harmless).</summary>
+    private static Gen<string> LeaderOr(GenerationState state, IReadOnlyList<string> running) =>
+        state.BelievedLeader is { } leader && running.Contains(leader)
+            ? Gen.Frequency((5, Gen.Constant(leader)), (1, Gen.Elements(running.AsEnumerable())))
+            : Gen.Elements(running.AsEnumerable());
+
+    /// <summary><c>PATCH /config</c> changes: permanent slots (which make Patroni reload its slot state), ignore_slots, lag, modes, timing.</summary>
+    private static Gen<ConfigPatch> Patches(GenerationState state)
+    {
+        var config = state.Config;
+        return Gen.Frequency(
+            (4, Gen.Elements(GenerationState.SlotNames.Take(2).AsEnumerable()).Select(slot => new ConfigPatch
+            {
+                PermanentSlots = config.PermanentSlots.Contains(slot) ? config.PermanentSlots.Remove(slot) : config.PermanentSlots.Add(slot),
+            })),
+            (1, Gen.Constant(new ConfigPatch { IgnoreSlots = config.IgnoreSlots.IsEmpty ? ["s3"] : [] })),
+            (2, Gen.Elements(65_536L, 1_048_576L, 16_777_216L).Select(lag => new ConfigPatch { MaximumLagOnFailover = lag })),
+            (2, Gen.Elements(SynchronousMode.Off, SynchronousMode.On, SynchronousMode.Strict).Select(mode => new ConfigPatch { SynchronousMode = mode })),
+            (1, Gen.Elements(Timings.AsEnumerable()).Select(t => new ConfigPatch { Ttl = t.Ttl, LoopWait = t.LoopWait, RetryTimeout = t.RetryTimeout })));
+    }
+
+    private static Gen<IReadOnlyList<Step>> One(Gen<Step> step) => step.Select(s => (IReadOnlyList<Step>)[s]);
+}

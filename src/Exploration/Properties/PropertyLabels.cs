@@ -1,0 +1,26 @@
+namespace PatroniModel.Exploration.Properties;
+
+/// <summary>The labels of the properties checked after every step (issue 4), as counterexamples print them.</summary>
+public static class PropertyLabels
+{
+    public const string GapExactness = "gap exactness";
+    public const string NoFalseAlarm = "no false alarm";
+    public const string Duplicates = "duplicates";
+    public const string Divergence = "divergence";
+    public const string OneWritableLeader = "one writable leader";
+    public const string Durability = "durability";
+    public const string Convergence = "convergence";
+    public const string Liveness = "liveness";
+
+    /// <summary>Not a property: the cluster threw while applying or observing a step (a bug in the model or the reconciler).</summary>
+    public const string Crash = "crash";
+
+    public static IReadOnlyList<string> All { get; } =
+        [GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness];
+}
+
+/// <summary>A property that did not hold after step <paramref name="StepIndex"/>: its label and one line saying why.</summary>
+public sealed record PropertyViolation(string Label, int StepIndex, string Message)
+{
+    public override string ToString() => $"[{Label}] after step {StepIndex}: {Message}";
+}

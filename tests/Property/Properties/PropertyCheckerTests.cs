@@ -1,0 +1,165 @@
+using System.Collections.Immutable;
+using PatroniModel.Exploration.Clusters;
+using PatroniModel.Exploration.Properties;
+using PatroniModel.Scenarios.Clusters;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Wal;
+using Xunit;
+
+namespace PatroniModel.Tests.Property.Properties;
+
+/// <summary>The cluster-side properties (5 to 8) on hand-built observations: each can fail, and each allows what Patroni documents.</summary>
+public sealed class PropertyCheckerTests
+{
+    private sealed class FixedCluster(ClusterConfig config, IReadOnlyList<TimelineEnd>? history = null) : ISimulatedCluster
+    {
+        public ClusterConfig Config { get; } = config;
+        public StepResult Apply(Step step) => throw new NotSupportedException();
+        public Observation Observe() => throw new NotSupportedException();
+        public IReadOnlyList<TimelineEnd>? TimelineHistory(string member, int timeline) => history ?? [];
+        public string TraceText() => "";
+        public void Dispose()
+        {
+        }
+    }
+
+    private static MemberObservation Member(string name, bool leader, int timeline, long wal, bool writable,
+        MemberState state = MemberState.Running, string digest = "d", int rows = 0) =>
+        new(name, leader ? MemberRole.Leader : MemberRole.Replica, state, timeline, new Lsn((ulong)wal), writable, !leader, [], digest, rows);
+
+    private static Observation At(long ms, string? leader, params MemberObservation[] members) =>
+        new(ms, leader, [.. members], [], 0, []);
+
+    private static readonly ClusterConfig Config = ClusterConfig.Default;
+
+    [Fact]
+    public void OneWritableLeader_TwoWritableMembersNeverFrozen_IsViolated()
+    {
+        // Given
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var before = At(0, "pg1", Member("pg1", true, 1, 100, true), Member("pg2", false, 1, 100, false));
+        checker.Start(before);
+
+        // When pg2 is writable on timeline 2 while pg1 still is on timeline 1
+        var after = At(1_000, "pg2", Member("pg1", false, 1, 100, true), Member("pg2", true, 2, 100, true));
+        var violation = checker.Check(0, new Wait(1), StepResult.Ok(new Wait(1)), before, after);
+
+        // Then
+        Assert.Equal(PropertyLabels.OneWritableLeader, violation?.Label);
+    }
+
+    [Fact]
+    public void OneWritableLeader_ThawedExLeaderInsideTheWindow_IsAllowedButNotAfterIt()
+    {
+        // Given pg1 (ex-leader, timeline 1) thawed at t=20000 while pg2 leads on timeline 2
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var frozen = At(20_000, "pg2", Member("pg1", false, 1, 100, false, MemberState.Frozen), Member("pg2", true, 2, 100, true));
+        checker.Start(frozen);
+        var thawed = At(20_300, "pg2", Member("pg1", false, 1, 100, true), Member("pg2", true, 2, 100, true));
+
+        // When / Then still writable 300 ms after the thaw: inside the documented window
+        Assert.Null(checker.Check(0, new Thaw("pg1"), StepResult.Ok(new Thaw("pg1")), frozen, thawed));
+
+        // When / Then still writable 30 s after the thaw: past loop_wait + retry_timeout
+        var late = At(50_000, "pg2", Member("pg1", false, 1, 100, true), Member("pg2", true, 2, 100, true));
+        Assert.Equal(PropertyLabels.OneWritableLeader, checker.Check(1, new Wait(30), StepResult.Ok(new Wait(30)), thawed, late)?.Label);
+    }
+
+    [Fact]
+    public void Durability_LostAcknowledgedWriteInStrictMode_IsViolated()
+    {
+        // Given a strict cluster
+        var checker = new PropertyChecker(new FixedCluster(Config with { SynchronousMode = SynchronousMode.Strict }));
+        var before = At(0, "pg1", Member("pg1", true, 1, 100, true), Member("pg2", false, 1, 100, false));
+        checker.Start(before);
+
+        // When an acknowledged row is missing on the new leader
+        var after = At(1_000, "pg2", Member("pg1", false, 1, 100, false, MemberState.Stopped), Member("pg2", true, 2, 100, true)) with
+        {
+            Acknowledged = 1,
+            LostAcknowledged = [1],
+        };
+
+        // Then
+        Assert.Equal(PropertyLabels.Durability, checker.Check(0, new Kill("pg1"), StepResult.Ok(new Kill("pg1")), before, after)?.Label);
+    }
+
+    [Fact]
+    public void Durability_AsyncLossBeyondMaximumLagOfOldWrites_IsViolatedButRecentWritesAreAllowed()
+    {
+        // Given timeline 1 wrote 2 MiB long ago (t=0..1000) and the new leader's timeline 2 forked 2 MiB before its end
+        var history = new[] { new TimelineEnd(1, new Lsn(0x1000)) };
+        var checker = new PropertyChecker(new FixedCluster(Config, history));
+        var start = At(0, "pg1", Member("pg1", true, 1, 0x1000, true), Member("pg2", false, 1, 0x1000, false));
+        checker.Start(start);
+        var wrote = At(1_000, "pg1", Member("pg1", true, 1, 0x1000 + 2_097_152, true), Member("pg2", false, 1, 0x1000, false, MemberState.Partitioned));
+        Assert.Null(checker.Check(0, new AdvanceWal(2_097_152), StepResult.Ok(new AdvanceWal(2_097_152)), start, wrote));
+        var quiet = wrote with { AtMilliseconds = 60_000 };
+        Assert.Null(checker.Check(1, new Wait(59), StepResult.Ok(new Wait(59)), wrote, quiet));
+
+        // When pg2 leads on timeline 2 and acknowledged rows are lost
+        var after = At(80_000, "pg2", Member("pg1", false, 1, 0x1000 + 2_097_152, false, MemberState.Stopped), Member("pg2", true, 2, 0x1000, true)) with
+        {
+            LostAcknowledged = [1],
+        };
+
+        // Then 2 MiB lost, written more than a ttl before the end, is more than maximum_lag_on_failover (1 MiB)
+        Assert.Equal(PropertyLabels.Durability, checker.Check(2, new Kill("pg1"), StepResult.Ok(new Kill("pg1")), quiet, after)?.Label);
+
+        // And the same loss is allowed when the writes were within the last ttl
+        var recent = new PropertyChecker(new FixedCluster(Config, history));
+        recent.Start(start);
+        Assert.Null(recent.Check(0, new AdvanceWal(2_097_152), StepResult.Ok(new AdvanceWal(2_097_152)), start, wrote));
+        Assert.Null(recent.Check(1, new Kill("pg1"), StepResult.Ok(new Kill("pg1")), wrote, after with { AtMilliseconds = 5_000 }));
+    }
+
+    [Fact]
+    public void Convergence_DigestDiffersAfterSettleWithEveryMemberRunning_IsViolated()
+    {
+        // Given
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var before = At(0, "pg1", Member("pg1", true, 1, 100, true, digest: "a", rows: 2), Member("pg2", false, 1, 100, false, digest: "b", rows: 1));
+        checker.Start(before);
+
+        // When / Then
+        Assert.Equal(PropertyLabels.Convergence, checker.Check(0, new Settle(), StepResult.Ok(new Settle()), before, before with { AtMilliseconds = 5_000 })?.Label);
+    }
+
+    [Fact]
+    public void Liveness_NoLeaderLongerThanTheBoundAfterHealing_IsViolated()
+    {
+        // Given every member running and no leader
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var healed = At(0, null, Member("pg1", false, 1, 100, false), Member("pg2", false, 1, 100, false));
+        checker.Start(healed);
+
+        // When / Then inside ttl + loop_wait + retry_timeout (16 s): allowed
+        var soon = healed with { AtMilliseconds = 10_000 };
+        Assert.Null(checker.Check(0, new Wait(10), StepResult.Ok(new Wait(10)), healed, healed with { AtMilliseconds = 1 }));
+        Assert.Null(checker.Check(1, new Wait(10), StepResult.Ok(new Wait(10)), healed, soon));
+
+        // When / Then past it: violated
+        var late = healed with { AtMilliseconds = 30_000 };
+        Assert.Equal(PropertyLabels.Liveness, checker.Check(2, new Wait(20), StepResult.Ok(new Wait(20)), soon, late)?.Label);
+    }
+
+    [Fact]
+    public void Divergence_ConsumerPastTheForkButReconcilerSaysFound_IsViolated()
+    {
+        // Given the consumer confirmed 0/2000 on timeline 1, which ended at 0/1000 in the leader's history
+        var history = new[] { new TimelineEnd(1, new Lsn(0x1000)) };
+        var checker = new PropertyChecker(new FixedCluster(Config, history));
+        var leader = Member("pg2", true, 2, 0x3000, true) with { Slots = [new SlotObservation("s1", new Lsn(0x2000), new Lsn(0x2000))] };
+        var before = new Observation(0, "pg2", [leader], [new ConsumerPosition("s1", new Lsn(0x2000), 1)], 0, []);
+        checker.Start(before);
+        var report = new ReconcileObservation("s1", ReconcileOutcome.Found, "pg2", new Lsn(0x2000), new Lsn(0x2000), null, null, 0, 0, null, false);
+
+        // When
+        var violation = checker.Check(0, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", report), before, before);
+
+        // Then
+        Assert.Equal(PropertyLabels.Divergence, violation?.Label);
+    }
+}

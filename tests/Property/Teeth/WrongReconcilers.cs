@@ -1,0 +1,58 @@
+using PatroniModel.Reconciler.Endpoints;
+using PatroniModel.Reconciler.Reports;
+using PatroniModel.Reconciler.Slots;
+
+namespace PatroniModel.Tests.Property.Teeth;
+
+/// <summary>
+/// Deliberately wrong reconcilers, plugged in through the <see cref="ISlotReconciler"/> seam to prove the properties have teeth.
+/// Each wraps the product's <see cref="SlotReconciler"/> and breaks one rule of the domain.
+/// </summary>
+public static class WrongReconcilers
+{
+    /// <summary>Measures the gap from the slot's <c>restart_lsn</c> instead of the consumer's last confirmed LSN (Spice AI issue 12922's trap).</summary>
+    public static ISlotReconciler GapFromRestartLsn(IPatroniEndpoint endpoint) => new GapFromRestartLsnReconciler(endpoint);
+
+    /// <summary>Checks existence only: a slot that is there is Found, even when it was re-created past the consumer (patroni issue 1056).</summary>
+    public static ISlotReconciler ExistenceOnly(IPatroniEndpoint endpoint) => new ExistenceOnlyReconciler(endpoint);
+
+    private sealed class GapFromRestartLsnReconciler(IPatroniEndpoint endpoint) : ISlotReconciler
+    {
+        private readonly SlotReconciler inner = new(endpoint);
+
+        public async Task<SlotReport> EnsureSlotAsync(string slot, ConfirmedPosition? lastConfirmed, CancellationToken cancellationToken = default)
+        {
+            var report = await inner.EnsureSlotAsync(slot, lastConfirmed, cancellationToken);
+            if (report.Gap is not { } gap)
+            {
+                return report;
+            }
+            var cluster = await endpoint.GetClusterAsync(cancellationToken);
+            await using var session = await endpoint.ConnectAsync(cluster.Leader!, cancellationToken);
+            var state = await session.FindSlotAsync(slot, cancellationToken);
+            if (state?.RestartLsn is not { } restart)
+            {
+                return report;
+            }
+            var wrong = WalGap.Between(restart, gap.End);
+            return wrong is not null
+                ? report with { Gap = wrong }
+                : report with
+                {
+                    Gap = null,
+                    Outcome = report.Outcome == SlotOutcome.FoundAhead ? SlotOutcome.Found : SlotOutcome.RecreatedNoGap,
+                };
+        }
+    }
+
+    private sealed class ExistenceOnlyReconciler(IPatroniEndpoint endpoint) : ISlotReconciler
+    {
+        private readonly SlotReconciler inner = new(endpoint);
+
+        public async Task<SlotReport> EnsureSlotAsync(string slot, ConfirmedPosition? lastConfirmed, CancellationToken cancellationToken = default)
+        {
+            var report = await inner.EnsureSlotAsync(slot, lastConfirmed, cancellationToken);
+            return report.Outcome == SlotOutcome.FoundAhead ? report with { Outcome = SlotOutcome.Found, Gap = null } : report;
+        }
+    }
+}
