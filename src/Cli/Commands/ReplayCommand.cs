@@ -1,22 +1,156 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using FsCheck;
+using FsCheck.Fluent;
+using PatroniModel.Conformance.Artifacts;
+using PatroniModel.Conformance.Running;
+using PatroniModel.Exploration.Clusters;
+using PatroniModel.Exploration.Running;
+using PatroniModel.Model;
+using PatroniModel.RealCluster.Clusters;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Cli.Commands;
 
-/// <summary><c>patroni-model replay &lt;sequence.json&gt; [--real]</c>: runs a sequence file (or a property seed) for a bug repro.</summary>
+/// <summary>
+/// <c>patroni-model replay &lt;sequence.json&gt; [--real]</c> or <c>replay --seed &lt;seed,gamma,size&gt; [--real]</c>: a bug repro.
+/// Runs the sequence on the model with every property checked and prints the history, one step per line with the
+/// observation after it, then a verdict line. With <c>--real</c> it also runs the sequence on a real Patroni cluster in
+/// Docker, step by step beside the model, and prints the comparison. Evidence goes to <c>artifacts/replay/&lt;utc&gt;/</c>.
+/// Exit codes: 0 properties hold (and model and reality agree), 1 a property failed or they disagree, 2 bad input.
+/// </summary>
 public static class ReplayCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed" });
+        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts" });
+        var (sequence, source) = Load(options);
+        var directory = ArtifactWriter.CreateDirectory("replay", DateTimeOffset.UtcNow, options.String("--artifacts") ?? Counterexample.ArtifactsRoot());
+        var output = new ProgressOutput();
+
+        output.Line($"replaying {source}: {sequence.Steps.Length} steps on {sequence.Config.Members} members ({Counterexample.Describe(sequence.Config)})");
+        using var runtime = new ModelRuntime();
+        var outcome = new Explorer(new ModelClusterFactory(runtime)).Run(sequence);
+        var model = ToSide("model", outcome);
+        output.Line("# model");
+        output.Line($"    initial: {model.Initial}");
+        foreach (var step in outcome.Steps)
+        {
+            var marker = outcome.Violation is { } v && v.StepIndex == step.Index ? $"   <-- {v.Label}" : "";
+            output.Step(step.ToString() + marker, ok: marker.Length == 0);
+            output.Line($"      {step.After}");
+        }
+        if (outcome.Trace.Length > 0)
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, "model-trace.txt"), outcome.Trace);
+        }
+        var modelVerdict = outcome.Violation is { } violation
+            ? $"verdict: property failed: {violation}"
+            : $"verdict: all properties hold over {outcome.Steps.Count} steps";
+
+        if (!options.Has("--real"))
+        {
+            ArtifactWriter.Write(directory, sequence, model);
+            output.Line($"artifacts: {directory}");
+            output.Verdict(modelVerdict, outcome.Passed);
+            return outcome.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+        }
+
+        output.Line(modelVerdict);
+        output.Line("# reality: starting a real Patroni cluster in Docker (see README: ./test.sh installs the engine and builds the image)");
+        using var modelCluster = runtime.CreateCluster(sequence.Config, SequenceRunner.ClusterSeed);
+        await using var real = await PatroniClusterBuilder.From(sequence.Config).WithLog(line => output.Line($"    {line}")).BuildAsync();
+        ConformanceReport report;
+        try
+        {
+            report = await ConformanceRunner.RunAsync(sequence, modelCluster, real, comparison =>
+            {
+                output.Step($"{comparison.Index,3} {comparison.Reality.Result}", comparison.Agrees);
+                output.Line($"      reality: {comparison.Reality.After}");
+                output.Line($"      model:   {comparison.Model.After}");
+                if (!comparison.Agrees)
+                {
+                    output.Line($"      DISAGREE: {string.Join("; ", comparison.Differences)}");
+                }
+            });
+        }
+        finally
+        {
+            foreach (var member in real.Members.Append(real.Etcd))
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, $"{member.Name}.log"), await SafeLogAsync(real, member));
+            }
+        }
+        ArtifactWriter.Write(directory, sequence, model, report.Reality, report);
+        output.Line($"artifacts: {directory}");
+        output.Line(modelVerdict);
+        output.Verdict(report.Verdict, report.Agrees && outcome.Passed);
+        return report.Agrees && outcome.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static (Sequence Sequence, string Source) Load(Options options)
+    {
+        var seed = options.String("--seed");
+        if (seed is not null)
+        {
+            if (options.Positional.Count > 0)
+            {
+                throw new UsageException("replay takes a sequence file or --seed, not both");
+            }
+            return (FromSeed(seed), $"property seed {seed}");
+        }
         if (options.Positional.Count != 1)
         {
-            throw new UsageException("replay needs one sequence file: patroni-model replay <sequence.json>");
+            throw new UsageException("replay needs one sequence file (replay <sequence.json>) or --seed <seed,gamma,size>");
         }
         var path = options.Positional[0];
         var sequence = SequenceFile.Load(path);
         SequenceFile.Validate(sequence, path);
-        Console.WriteLine(sequence.History());
-        Console.WriteLine("model not built yet");
-        return Task.FromResult(ExitCodes.Ok);
+        return (sequence, path);
     }
+
+    /// <summary>
+    /// Regenerates the sequence FsCheck generated for a property's <c>seed,gamma,size</c> (as printed by a failure): the
+    /// first case of a one-test check replayed from that random state is exactly that sequence.
+    /// </summary>
+    public static Sequence FromSeed(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 3
+            || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
+            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gamma)
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+        {
+            throw new UsageException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
+        }
+        Sequence? generated = null;
+        var config = Config.Quick
+            .WithMaxTest(1)
+            .WithQuietOnSuccess(true)
+            .WithReplay(Microsoft.FSharp.Core.FSharpOption<Replay>.Some(new Replay(new Rnd(seed, gamma), Microsoft.FSharp.Core.FSharpOption<int>.Some(size))));
+        Prop.ForAll(Explorer.Arbitrary, sequence =>
+        {
+            generated ??= sequence;
+            return true;
+        }).Check(config);
+        var result = generated ?? throw new UsageException($"seed {text} generated no sequence");
+        return result with { Origin = $"property replay {text}" };
+    }
+
+    private static async Task<string> SafeLogAsync(PatroniCluster cluster, ClusterMember member)
+    {
+        try
+        {
+            return await cluster.ReadLogAsync(member);
+        }
+        catch (Exception e)
+        {
+            return $"(log not available: {e.Message})";
+        }
+    }
+
+    private static SideHistory ToSide(string side, RunOutcome outcome) => new(
+        side,
+        outcome.Steps.Count > 0 ? outcome.Steps[0].Before : new Scenarios.Observations.Observation(0, null, [], [], 0, []),
+        [.. outcome.Steps.Select(s => new HistoryEntry(s.Index, s.Result, s.After))]);
 }

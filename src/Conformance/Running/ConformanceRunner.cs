@@ -50,9 +50,9 @@ public static class ConformanceRunner
         for (var i = 0; i < sequence.Steps.Length; i++)
         {
             var step = sequence.Steps[i];
-            var real = await SequenceRunner.RunStepAsync(reality, i, step, cancellationToken).ConfigureAwait(false);
+            var real = await SideRunner.RunStepAsync(reality, i, step, cancellationToken).ConfigureAwait(false);
             choice?.PreferLeader(real.After.Leader);
-            var modelled = await SequenceRunner.RunStepAsync(model, i, step, cancellationToken).ConfigureAwait(false);
+            var modelled = await SideRunner.RunStepAsync(model, i, step, cancellationToken).ConfigureAwait(false);
             var stable = step is Scenarios.Faults.Settle || (previousStable && !ObservationAbstraction.IsTopologyStep(step));
             var allowed = choice?.LastAllowedLeaders ?? [];
             var differences = ObservationAbstraction.Compare(

@@ -20,7 +20,7 @@ public sealed record SideHistory(string Side, Observation Initial, ImmutableArra
 }
 
 /// <summary>Runs a sequence on one cluster, observing after every step.</summary>
-public static class SequenceRunner
+public static class SideRunner
 {
     public static async Task<SideHistory> RunAsync(
         Sequence sequence, ICluster cluster, string side, Action<HistoryEntry>? onStep = null, CancellationToken cancellationToken = default)
