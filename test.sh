@@ -24,7 +24,7 @@ for project in "${projects[@]}"; do
     echo "== dotnet test $project"
     log=$(mktemp)
     start=$(date +%s)
-    if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"; then
+    if ! dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"; then
         status=1
     fi
     line=$(grep -E "^(Passed|Failed)!" "$log" | tail -1 || true)

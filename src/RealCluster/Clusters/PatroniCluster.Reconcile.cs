@@ -29,7 +29,9 @@ public sealed partial class PatroniCluster
         var position = _consumers.GetValueOrDefault(step.SlotName);
         if (step.LastConfirmed is { } chosen)
         {
-            var timeline = position?.Timeline
+            // A position given by the step is a probe: taken as confirmed on the given timeline, else on the current
+            // leader's, and it does not change the consumer's persisted position (as in the model).
+            var timeline = step.Timeline
                            ?? (await FindWritableLeaderAsync(cancellationToken).ConfigureAwait(false) is { } l
                                ? await ReadTimelineAsync(l, cancellationToken).ConfigureAwait(false)
                                : 1);
@@ -49,9 +51,12 @@ public sealed partial class PatroniCluster
         {
             return new StepResult(step, StepStatus.Failed, observation.Detail, observation);
         }
-        // The consumer resumes from the slot the reconciler left: a re-created (or found-ahead) slot is its new position.
-        if (observation.Outcome is ReconcileOutcome.Created or ReconcileOutcome.RecreatedWithGap or ReconcileOutcome.RecreatedNoGap or ReconcileOutcome.FoundAhead
+        // The consumer resumes from the slot the reconciler left: a re-created (or found-ahead) slot past its position is
+        // its new position; its persisted position never goes backwards (a slot behind it, RecreatedNoGap, leaves it).
+        if (step.LastConfirmed is null
+            && observation.Outcome is ReconcileOutcome.Created or ReconcileOutcome.RecreatedWithGap or ReconcileOutcome.RecreatedNoGap or ReconcileOutcome.FoundAhead
             && observation.SlotPosition is { } resumed
+            && (position is null || resumed > position.LastConfirmed)
             && observation.Leader is { } leaderName)
         {
             var timeline = await ReadTimelineAsync(Member(leaderName), cancellationToken).ConfigureAwait(false);
