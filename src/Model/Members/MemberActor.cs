@@ -56,6 +56,7 @@ public sealed class MemberActor : ReceiveActor
         _name = name;
         _world = world;
         _config = world.InitialConfig;
+        world.Rest[name] = () => new RestStatus(!_stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
         Receive<WireMember>(m =>
         {
             _dcs = m.Dcs;
@@ -526,21 +527,21 @@ public sealed class MemberActor : ReceiveActor
         {
             return true;
         }
-        foreach (var member in view.Members)
+        foreach (var (name, rest) in _world.Rest)
         {
-            if (member.Name == _name || member.Name == exclude || !Network.IsReachable(member.Name)
-                || (syncActive && !view.Sync.Matches(member.Name)))
+            if (name == _name || name == exclude || !Network.IsReachable(name) || (syncActive && !view.Sync.Matches(name)))
             {
                 continue;
             }
-            if (member.IsLeader)
+            var status = rest();
+            if (status.IsPrimary)
             {
-                why = $"the primary {member.Name} is still alive";
+                why = $"the primary {name} is still alive";
                 return false;
             }
-            if (member.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == member.Name))
+            if (status.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == name))
             {
-                why = $"{member.Name} is ahead ({member.Lsn})";
+                why = $"{name} is ahead ({status.Lsn})";
                 return false;
             }
         }
