@@ -355,7 +355,15 @@ public sealed class MemberActor : ReceiveActor
         }
         if (view.Lease is null)
         {
-            _dcs.Tell(new AcquireLease(_name));
+            // A primary without the lock races like everyone else (Patroni: process_unhealthy_cluster); if it is not the
+            // healthiest node it demotes ("immediate-nolock").
+            if (Eligible(view, out var why))
+            {
+                _raceReason = "took the free lease back";
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            Demote($"no leader lock and {why}", graceful: false);
             return;
         }
         Demote($"{view.Lease.Holder} holds the leader lease", graceful: false);
@@ -445,45 +453,72 @@ public sealed class MemberActor : ReceiveActor
             }
             return;
         }
-        if (Eligible(view))
+        if (Eligible(view, out _))
         {
             _raceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race";
             _dcs.Tell(new AcquireLease(_name));
         }
     }
 
-    /// <summary>Patroni's checks before racing for the lease (ha.py: is_healthiest_node, is_lagging, sync state).</summary>
-    private bool Eligible(DcsView view)
+    /// <summary>
+    /// Patroni's checks before racing for a free lease (ha.py: manual failover handling, is_lagging, the cluster timeline,
+    /// the synchronous state, "primary is still alive", wal positions of the others).
+    /// </summary>
+    private bool Eligible(DcsView view, out string why)
     {
+        why = "";
         if (view.Failover is { } key)
         {
             if (key.Candidate is not null)
             {
+                why = $"the failover candidate is {key.Candidate}";
                 return key.Candidate == _name;
             }
             if (key.Leader == _name)
             {
+                why = "it is the former leader of a switchover";
                 return false;
             }
         }
         if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
         {
+            why = $"{preferred} is the preferred candidate";
             return false;
         }
         if (!_world.Options.PlantedBugPromoteBeyondMaximumLag
             && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
         {
+            why = $"its position is more than maximum_lag_on_failover behind {view.Optime}";
+            return false;
+        }
+        if (_pg.Timeline < view.MaxTimeline)
+        {
+            why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
             return false;
         }
         if (_config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(_name))
         {
+            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
             return false;
+        }
+        if (_world.PreferredCandidate == _name)
+        {
+            return true;
         }
         foreach (var member in view.Members)
         {
-            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name)
-                && (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn)))
+            if (member.Name == _name || !Network.IsReachable(member.Name))
             {
+                continue;
+            }
+            if (member.IsLeader)
+            {
+                why = $"the primary {member.Name} is still alive";
+                return false;
+            }
+            if (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn))
+            {
+                why = $"{member.Name} is ahead (tl{member.Timeline} at {member.Lsn})";
                 return false;
             }
         }

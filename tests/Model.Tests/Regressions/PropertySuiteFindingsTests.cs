@@ -102,4 +102,30 @@ public sealed class PropertySuiteFindingsTests(ModelFixture fixture) : IClassFix
         var renewedLeases = cluster.Trace.Count(e => e.Member == "pg1" && e.Kind == ModelEventKinds.LeaseAcquired);
         Assert.True(renewedLeases <= 2, $"pg1 re-acquired its lease {renewedLeases} times instead of renewing it{cluster.Why()}");
     }
+
+    [Theory]
+    [InlineData(SynchronousMode.Off)]
+    [InlineData(SynchronousMode.Strict)]
+    public void AThawedExLeader_WokenWhenASwitchoverReleasesTheLease_DoesNotTakeItBack(SynchronousMode mode)
+    {
+        // Given pg1 frozen until pg2 took over (timeline 2), with acknowledged writes on pg2
+        using var cluster = fixture.Runtime.CreateCluster(Fast with { SynchronousMode = mode }, 3);
+        cluster.Ok(new Freeze("pg1"));
+        cluster.Ok(new Wait(Fast.Ttl + 2));
+        var leader = cluster.Leader!;
+        Assert.NotEqual("pg1", leader);
+        cluster.Ok(new Settle());
+        cluster.Ok(new Write(5));
+
+        // When pg1 thaws and, before its own HA loop ran, a switchover releases the lease (the watch wakes pg1 too)
+        cluster.Ok(new Thaw("pg1"));
+        cluster.Ok(new Switchover(leader));
+
+        // Then pg1 (timeline 1, behind the cluster's timeline) does not take the lease: it demotes, and no acknowledged row is lost
+        Assert.NotEqual("pg1", cluster.Leader);
+        Assert.DoesNotContain(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.LeaseAcquired && e.AtMilliseconds > 0);
+        Assert.Contains(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.Demoted);
+        AssertSettledAndConverged(cluster);
+        Assert.Empty(cluster.Observe().LostAcknowledged);
+    }
 }

@@ -191,4 +191,27 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
         prompt.Ok(new Settle());
         Assert.Empty(prompt.Observe().LostAcknowledged);
     }
+
+    [Fact]
+    public void AConsumerThatConfirmedWalTheNewTimelineNeverHad_IsReportedDiverged_AtTheForkLsn()
+    {
+        // Given replicas that receive WAL late, and a consumer that confirmed WAL on pg1 they had not received yet
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 13, new ModelOptions { MaxReplicationDelayMilliseconds = 3_000 });
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Write(3));
+        cluster.Ok(new Consume("s1"));
+        var consumer = cluster.Observe().Consumers.Single();
+
+        // When pg1 dies at once and a replica is promoted
+        cluster.Ok(new Kill("pg1"));
+        cluster.Ok(new Settle());
+
+        // Then the new timeline forked below the consumer's position, and EnsureSlot says so with the fork LSN from the history
+        var promoted = cluster.Trace.Single(e => e.Kind == ModelEventKinds.Promoted);
+        var fork = PatroniModel.Scenarios.Wal.Lsn.Parse(promoted.Detail.Split(' ')[1]["fork=".Length..]);
+        Assert.True(fork < consumer.LastConfirmed, cluster.Why());
+        var report = cluster.Reconciled("s1");
+        Assert.Equal(ReconcileOutcome.Diverged, report.Outcome);
+        Assert.Equal(fork, report.Fork);
+    }
 }
