@@ -123,6 +123,7 @@ public sealed class ModelCluster : ICluster, IDisposable
     public Observation Observe()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfActorFailed();
         var view = ReadDcs();
         var leader = view.Lease?.Holder;
         var members = ImmutableArray.CreateBuilder<MemberObservation>(_names.Length);
