@@ -975,10 +975,21 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" already exists"));
             return;
         }
-        var at = _pg.EndLsn;
-        _pg.Slots[m.Slot] = new LogicalSlot(m.Slot, at, isCopy: false, readyAt: 0);
+        var at = CreateLocalSlot(m.Slot);
         Record(ModelEventKinds.SlotCreated, $"{m.Slot} at {at} by {m.By}");
         Sender.Tell(new MemberAnswer(true, $"{m.Slot} at {at} on {_name}", at));
+    }
+
+    /// <summary>
+    /// pg_create_logical_replication_slot on this primary: logs a RUNNING_XACTS record (shipped like any WAL) and puts the
+    /// slot's restart_lsn at that record and its consistent point (confirmed_flush_lsn) after it. Returns the consistent point.
+    /// </summary>
+    private Lsn CreateLocalSlot(string name)
+    {
+        var record = _pg.Write(WalKind.RunningXacts, WalSizes.RunningXacts);
+        Ship(record);
+        _pg.Slots[name] = new LogicalSlot(name, record.End, isCopy: false, readyAt: 0) { RestartLsn = record.Start };
+        return record.End;
     }
 
     private void OnDropSlot(DropSlot m)
@@ -1025,8 +1036,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (!_pg.Slots.ContainsKey(name))
             {
-                var at = _pg.EndLsn;
-                _pg.Slots[name] = new LogicalSlot(name, at, isCopy: false, readyAt: 0);
+                var at = CreateLocalSlot(name);
                 Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
             }
         }
