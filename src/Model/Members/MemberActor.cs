@@ -49,12 +49,14 @@ public sealed class MemberActor : ReceiveActor
     private int _refusals;
     private string _raceReason = "won the leader race";
     private bool _wokenCycle;
+    private string? _syncKeyStandby;
 
     public MemberActor(string name, ModelWorld world)
     {
         _name = name;
         _world = world;
         _config = world.InitialConfig;
+        world.Rest[name] = () => new RestStatus(!_stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
         Receive<WireMember>(m =>
         {
             _dcs = m.Dcs;
@@ -461,14 +463,32 @@ public sealed class MemberActor : ReceiveActor
     }
 
     /// <summary>
-    /// Patroni's checks before racing for a free lease (ha.py: manual failover handling, is_lagging, the cluster timeline,
-    /// the synchronous state, "primary is still alive", wal positions of the others).
+    /// Patroni's is_healthiest_node before racing for a free lease (ha.py): a primary that lost its lock only checks that
+    /// its timeline is not behind the cluster's (so a thawed ex-leader cannot undo a promotion); a /failover key decides
+    /// manual failovers and switchovers; with an active /sync key only the last leader and the sync standby race; then
+    /// the lag against the last leader's optime and the wal positions of the other reachable members (a reachable primary
+    /// disqualifies everyone). Like Patroni's default (check_timeline off), replicas compare wal positions only.
     /// </summary>
     private bool Eligible(DcsView view, out string why)
     {
         why = "";
+        if (_pg.IsPrimary)
+        {
+            if (_pg.Timeline < view.MaxTimeline)
+            {
+                why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
+                return false;
+            }
+            return true;
+        }
+        var syncActive = _config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
         if (view.Failover is { } key)
         {
+            if (key.Leader is not null && syncActive && !view.Sync.Matches(_name))
+            {
+                why = "switchover in synchronous mode: not a synchronous member";
+                return false;
+            }
             if (key.Candidate is not null)
             {
                 why = $"the failover candidate is {key.Candidate}";
@@ -479,46 +499,49 @@ public sealed class MemberActor : ReceiveActor
                 why = "it is the former leader of a switchover";
                 return false;
             }
+            return Healthiest(view, checkLag: false, syncActive: false, exclude: key.Leader, out why);
         }
         if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
         {
             why = $"{preferred} is the preferred candidate";
             return false;
         }
-        if (!_world.Options.PlantedBugPromoteBeyondMaximumLag
+        if (syncActive && !view.Sync.Matches(_name))
+        {
+            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
+            return false;
+        }
+        return Healthiest(view, checkLag: true, syncActive, exclude: null, out why);
+    }
+
+    private bool Healthiest(DcsView view, bool checkLag, bool syncActive, string? exclude, out string why)
+    {
+        why = "";
+        if (checkLag && !_world.Options.PlantedBugPromoteBeyondMaximumLag
             && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
         {
             why = $"its position is more than maximum_lag_on_failover behind {view.Optime}";
-            return false;
-        }
-        if (_pg.Timeline < view.MaxTimeline)
-        {
-            why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
-            return false;
-        }
-        if (_config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(_name))
-        {
-            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
             return false;
         }
         if (_world.PreferredCandidate == _name)
         {
             return true;
         }
-        foreach (var member in view.Members)
+        foreach (var (name, rest) in _world.Rest)
         {
-            if (member.Name == _name || !Network.IsReachable(member.Name))
+            if (name == _name || name == exclude || !Network.IsReachable(name) || (syncActive && !view.Sync.Matches(name)))
             {
                 continue;
             }
-            if (member.IsLeader)
+            var status = rest();
+            if (status.IsPrimary)
             {
-                why = $"the primary {member.Name} is still alive";
+                why = $"the primary {name} is still alive";
                 return false;
             }
-            if (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn))
+            if (status.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == name))
             {
-                why = $"{member.Name} is ahead (tl{member.Timeline} at {member.Lsn})";
+                why = $"{name} is ahead ({status.Lsn})";
                 return false;
             }
         }
@@ -536,6 +559,7 @@ public sealed class MemberActor : ReceiveActor
         _streaming = false;
         _downstream.Clear();
         _standbyReplay.Clear();
+        _syncKeyStandby = null;
         _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
         Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
         _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
@@ -580,6 +604,7 @@ public sealed class MemberActor : ReceiveActor
         }
         _pg.IsPrimary = false;
         _pg.SyncStandby = null;
+        _syncKeyStandby = null;
         _isLeader = false;
         Record(ModelEventKinds.Demoted, reason);
         if (wasWritable)
@@ -806,8 +831,16 @@ public sealed class MemberActor : ReceiveActor
     private void OnReplayed(Replayed m)
     {
         _standbyReplay[m.From] = m.Lsn;
+        if (m.From == _pg.SyncStandby && _syncKeyStandby != m.From && CaughtUp(m.From)
+            && _config.SynchronousMode != SynchronousMode.Off)
+        {
+            _syncKeyStandby = m.From;
+            _dcs.Tell(new SetSyncKey(_name, m.From));
+        }
         TryAckPending();
     }
+
+    private bool CaughtUp(string standby) => _standbyReplay.TryGetValue(standby, out var replayed) && replayed >= _pg.EndLsn;
 
     private void ManageSync(DcsView view)
     {
@@ -815,6 +848,7 @@ public sealed class MemberActor : ReceiveActor
         if (mode == SynchronousMode.Off)
         {
             _pg.SyncStandby = null;
+            _syncKeyStandby = null;
             AckAllPending();
             return;
         }
@@ -844,9 +878,13 @@ public sealed class MemberActor : ReceiveActor
                 _peers[pick].Tell(new ReportReplay(_name));
             }
         }
-        if (view.Sync.Leader != _name || view.Sync.Standby != pick)
+        // Patroni names a new synchronous standby in /sync only once it has caught up (pg_stat_replication sync_state 'sync'):
+        // until then only the leader may be promoted, so no acknowledged commit can be lost by promoting a lagging standby.
+        var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
+        _syncKeyStandby = keyStandby;
+        if (view.Sync.Leader != _name || view.Sync.Standby != keyStandby)
         {
-            _dcs.Tell(new SetSyncKey(_name, pick));
+            _dcs.Tell(new SetSyncKey(_name, keyStandby));
         }
         if (pick is null && mode == SynchronousMode.On)
         {

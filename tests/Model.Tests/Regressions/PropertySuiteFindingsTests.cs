@@ -128,4 +128,26 @@ public sealed class PropertySuiteFindingsTests(ModelFixture fixture) : IClassFix
         AssertSettledAndConverged(cluster);
         Assert.Empty(cluster.Observe().LostAcknowledged);
     }
+
+    [Fact]
+    public void ASyncStandbyHealedWhileTheThawedPrimaryIsAlive_DoesNotTakeOver()
+    {
+        // Given synchronous mode, the sync standby pg2 cut off, 1.5 MB written on pg1, then pg1 frozen for two minutes
+        // (its member key expired; only pg1 and pg2 may be promoted, so nobody is)
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { SynchronousMode = SynchronousMode.On }, 4);
+        cluster.Ok(new Partition("pg2"));
+        cluster.Ok(new AdvanceWal(1_500_000));
+        cluster.Ok(new Freeze("pg1"));
+        Assert.Equal(StepStatus.Failed, cluster.Apply(new Settle()).Status);
+
+        // When pg1 thaws and pg2 is healed at the same moment
+        cluster.Ok(new Thaw("pg1"));
+        cluster.Ok(new Heal("pg2"));
+
+        // Then pg2 sees (over REST) that the primary pg1 is alive and does not race; pg1 takes its lease back, nothing is lost
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.Promoted);
+        AssertSettledAndConverged(cluster);
+        Assert.Equal("pg1", cluster.Leader);
+        Assert.Equal(1, cluster.Observe().LeaderMember!.Timeline);
+    }
 }
