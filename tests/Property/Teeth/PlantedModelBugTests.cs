@@ -49,4 +49,19 @@ public sealed class PlantedModelBugTests(ModelRuntimeFixture fixture) : IClassFi
         Assert.Equal(PropertyLabels.Durability, outcome.Violation?.Label);
         Assert.Contains("2500", outcome.Violation!.Message);
     }
+
+    [Fact]
+    public void Explore_LaggingCandidateEpisodesWithThePlantedBug_FindsDurabilityAndShrinksIt()
+    {
+        // Given the model with the planted bug
+        var explorer = new Explorer(new ModelClusterFactory(fixture.Runtime, new ModelOptions { PlantedBugPromoteBeyondMaximumLag = true }));
+
+        // When the suite explores the lagging-candidate episodes
+        var report = explorer.Explore(new ExplorationSettings(Seed: 6, Runs: 2_000), generator: Explorer.LaggingCandidateArbitrary);
+
+        // Then the durability property fails, on a short sequence
+        Assert.True(report.Failure is not null, $"the planted bug was not found: {report.Summary()}");
+        Assert.Equal(PropertyLabels.Durability, report.Failure.Shrunk.Violation?.Label);
+        Assert.InRange(report.Failure.Shrunk.Sequence.Steps.Length, 1, 8);
+    }
 }
