@@ -66,6 +66,47 @@ public static class SequenceGenerators
         from sequence in SequenceOf(config, steps, healingTail: false)
         select sequence;
 
+    /// <summary>
+    /// Sequences that end with a lagging-candidate episode: after a few ordinary steps, one replica is cut off (partition,
+    /// freeze or kill) while the others are frozen or killed, the leader writes rows and megabytes of WAL, time passes (so the
+    /// leader publishes its position to the DCS), the lagging replica comes back and the leader dies at once. Patroni must not
+    /// promote a replica lagging more than maximum_lag_on_failover; this is where the durability property catches a model that
+    /// does. A separate generator, so that the main one (and every replay string recorded against it) stays as it is.
+    /// </summary>
+    public static Gen<Sequence> LaggingCandidateSequences() =>
+        from config in Configs()
+        from prefixLength in Gen.Choose(0, 4)
+        from prefix in Steps(GenerationState.Initial(config), prefixLength, ImmutableList<Step>.Empty)
+        let state = Replay(config, prefix)
+        from episode in LaggingCandidateEpisode(state)
+        select new Sequence(config, [.. AppendAll(state, prefix, episode)]);
+
+    private static Gen<IReadOnlyList<Step>> LaggingCandidateEpisode(GenerationState state)
+    {
+        var running = state.Running;
+        var leader = state.BelievedLeader is { } believed && running.Contains(believed) ? believed : running[0];
+        var candidates = running.Where(m => m != leader).ToArray();
+        if (candidates.Length == 0)
+        {
+            return Gen.Constant((IReadOnlyList<Step>)[]);
+        }
+        return
+            from lagging in Gen.Elements(candidates)
+            from cut in Gen.Elements<Func<string, Step>>(m => new Partition(m), m => new Freeze(m), m => new Kill(m))
+            from others in Gen.CollectToList(candidates.Where(m => m != lagging), m => Gen.Elements<Step>(new Freeze(m), new Kill(m)))
+            from rows in Gen.Choose(1, 10)
+            from wal in Gen.Elements(1_500_000L, 2_500_000L, 16_777_216L)
+            from wait in Gen.Elements(30, 60)
+            from death in Gen.Elements<Step>(new Kill(leader), new Freeze(leader), new Partition(leader))
+            let cutStep = cut(lagging)
+            let back = Recovery(cutStep)!
+            select (IReadOnlyList<Step>)
+            [
+                cutStep, .. others, new Write(rows), new AdvanceWal(wal), new Wait(wait), back, death,
+                new Wait(state.Config.Ttl * 3),
+            ];
+    }
+
     /// <summary>A sequence for <paramref name="config"/>: <paramref name="length"/> drawn steps, then maybe the healing tail.</summary>
     public static Gen<Sequence> SequenceOf(ClusterConfig config, int length, bool healingTail) =>
         from body in Steps(GenerationState.Initial(config), length, ImmutableList<Step>.Empty)

@@ -64,9 +64,13 @@ public sealed class Explorer(ISimulatedClusterFactory factory)
     /// <summary>The arbitrary the suite's <c>[Property]</c> tests use: generation only, shrinking is the <see cref="SequenceShrinker"/>'s.</summary>
     public static Arbitrary<Sequence> Arbitrary { get; } = Arb.From(SequenceGenerators.Sequences());
 
+    /// <summary>The lagging-candidate episodes (<see cref="SequenceGenerators.LaggingCandidateSequences"/>).</summary>
+    public static Arbitrary<Sequence> LaggingCandidateArbitrary { get; } = Arb.From(SequenceGenerators.LaggingCandidateSequences());
+
     public RunOutcome Run(Sequence sequence) => SequenceRunner.Run(factory, sequence);
 
-    public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress = null)
+    /// <summary>Explores <see cref="Arbitrary"/>'s sequences, or <paramref name="generator"/>' (a focused generator).</summary>
+    public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress = null, Arbitrary<Sequence>? generator = null)
     {
         var sequences = 0;
         long steps = 0;
@@ -80,7 +84,7 @@ public sealed class Explorer(ISimulatedClusterFactory factory)
             .WithQuietOnSuccess(true)
             .WithRunner(runner)
             .WithReplay(FSharpOption<Replay>.Some(new Replay(rnd, FSharpOption<int>.None)));
-        Check.One(config, Prop.ForAll(Arbitrary, sequence =>
+        Check.One(config, Prop.ForAll(generator ?? Arbitrary, sequence =>
         {
             var outcome = Run(sequence);
             sequences++;

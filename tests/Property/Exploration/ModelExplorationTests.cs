@@ -40,4 +40,22 @@ public sealed class ModelExplorationTests(ModelRuntimeFixture fixture, ITestOutp
         }
         Assert.Equal(runs, report.Sequences);
     }
+
+    [Fact]
+    public void Explore_LaggingCandidateEpisodesOnTheModel_EveryPropertyHolds()
+    {
+        // Given the correct model
+        var explorer = new Explorer(new ModelClusterFactory(fixture.Runtime));
+
+        // When the lagging-candidate episodes run (a replica cut off while the leader writes, back just as the leader dies)
+        var report = explorer.Explore(new ExplorationSettings(DefaultSeed, 1_000), generator: Explorer.LaggingCandidateArbitrary);
+
+        // Then no lagging replica is promoted beyond maximum_lag_on_failover, and every other property holds
+        output.WriteLine($"lagging-candidate episodes: {report.SummaryWithRate()}");
+        if (report.Failure is { } failure)
+        {
+            Assert.Fail(failure.Format(failure.Save()));
+        }
+        Assert.Equal(1_000, report.Sequences);
+    }
 }

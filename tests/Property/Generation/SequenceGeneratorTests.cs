@@ -112,4 +112,15 @@ public sealed class SequenceGeneratorTests
             Assert.Equal(5, s.Config.Members);
         });
     }
+
+    [Fact]
+    public void LaggingCandidateSequences_Generated_MakeSenseAndEndWithTheLeaderDying()
+    {
+        // Given / When
+        var sequences = SequenceGenerators.LaggingCandidateSequences().Sample(500, new Rnd(3), 50);
+
+        // Then every step passes the preconditions, and most end with a long wait after a fault on a member
+        Assert.All(sequences, s => Assert.True(GenerationState.Admits(s.Config, s.Steps), s.History()));
+        Assert.True(sequences.Count(s => s.Steps.Length >= 2 && s.Steps[^1] is Wait && s.Steps[^2] is Kill or Freeze or Partition) > 400);
+    }
 }

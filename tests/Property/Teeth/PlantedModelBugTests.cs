@@ -7,6 +7,7 @@ using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Sequences;
 using PatroniModel.Tests.Property.Exploration;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace PatroniModel.Tests.Property.Teeth;
 
@@ -15,7 +16,7 @@ namespace PatroniModel.Tests.Property.Teeth;
 /// takes part in the leader race): on a sequence where the only candidate lags 2.5 MB written long before the failover,
 /// the property holds on the correct model and fails with the bug planted.
 /// </summary>
-public sealed class PlantedModelBugTests(ModelRuntimeFixture fixture) : IClassFixture<ModelRuntimeFixture>
+public sealed class PlantedModelBugTests(ModelRuntimeFixture fixture, ITestOutputHelper output) : IClassFixture<ModelRuntimeFixture>
 {
     private static readonly Sequence LaggingOnlyCandidate = new(ClusterConfig.Default,
     [
@@ -48,5 +49,21 @@ public sealed class PlantedModelBugTests(ModelRuntimeFixture fixture) : IClassFi
         // Then the durability property fails: 2.5 MB lost, written long before the failover
         Assert.Equal(PropertyLabels.Durability, outcome.Violation?.Label);
         Assert.Contains("2500", outcome.Violation!.Message);
+    }
+
+    [Fact]
+    public void Explore_LaggingCandidateEpisodesWithThePlantedBug_FindsDurabilityAndShrinksIt()
+    {
+        // Given the model with the planted bug
+        var explorer = new Explorer(new ModelClusterFactory(fixture.Runtime, new ModelOptions { PlantedBugPromoteBeyondMaximumLag = true }));
+
+        // When the suite explores the lagging-candidate episodes
+        var report = explorer.Explore(new ExplorationSettings(Seed: 6, Runs: 2_000), generator: Explorer.LaggingCandidateArbitrary);
+
+        // Then the durability property fails, on a short sequence
+        Assert.True(report.Failure is not null, $"the planted bug was not found: {report.Summary()}");
+        output.WriteLine(report.Failure.Format());
+        Assert.Equal(PropertyLabels.Durability, report.Failure.Shrunk.Violation?.Label);
+        Assert.InRange(report.Failure.Shrunk.Sequence.Steps.Length, 1, 8);
     }
 }
