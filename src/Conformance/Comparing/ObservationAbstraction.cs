@@ -108,7 +108,7 @@ public static class ObservationAbstraction
         }
         if (modelAfter.LostAcknowledged.IsDefaultOrEmpty != realAfter.LostAcknowledged.IsDefaultOrEmpty)
         {
-            Differ("lost acknowledged writes", Count(modelAfter.LostAcknowledged), Count(realAfter.LostAcknowledged));
+            Differ("lost acknowledged writes", Lost(modelAfter.LostAcknowledged), Lost(realAfter.LostAcknowledged));
         }
         foreach (var (side, observation) in new[] { ("model", modelAfter), ("reality", realAfter) })
         {
@@ -140,7 +140,9 @@ public static class ObservationAbstraction
             .Select(m => m.Name));
     }
 
-    private static int Count(ImmutableArray<long> ids) => ids.IsDefault ? 0 : ids.Length;
+    /// <summary><c>0</c>, or <c>4 (rows 4,5,6,7)</c>: the lost writes named by their row ids.</summary>
+    private static string Lost(ImmutableArray<long> ids) =>
+        ids.IsDefaultOrEmpty ? "0" : $"{ids.Length} (rows {string.Join(',', ids.Order())})";
 
     private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

@@ -1,0 +1,55 @@
+using PatroniModel.Scenarios.Configuration;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PatroniModel.Tests.E2E.Conformance;
+
+/// <summary>
+/// A real Patroni bug found on purpose (DOMAIN.md; fixed upstream by Patroni PR 2689, after 3.0.2): with the
+/// <c>etcd3:</c> DCS section, a leader frozen with <c>docker pause</c> and then thawed writes the leader key back
+/// unconditionally, taking it from the member promoted meanwhile, whose acknowledged writes pg_rewind then discards.
+/// The model follows Patroni's documented semantics (the thawed ex-leader sees the lease gone and demotes), so with
+/// etcd3 reality disagrees with the model; with the v2 <c>etcd:</c> section the same sequence agrees.
+/// Reproduction rate measured on this machine (2 cores): REPRODUCTION_RATE.
+/// </summary>
+[Collection(ConformanceCollection.Name)]
+public sealed class Etcd3LeaderKeyBugTests(ConformanceTimings timings, ITestOutputHelper output)
+{
+    public const string File = "16-etcd3-thawed-leader-takes-key-back.json";
+
+    [Fact]
+    public async Task ThawedLeader_OnEtcdV2_AgreesWithTheModel()
+    {
+        // Given the etcd3 bug's sequence on Patroni's v2 etcd section
+        var sequence = ConformanceReplay.Load(File);
+        sequence = sequence with { Config = sequence.Config with { Dcs = DcsFlavor.Etcd } };
+
+        // When it runs on a fresh real cluster and on the model
+        var report = await ConformanceReplay.RunAsync("16-etcd-v2", sequence, output, timings);
+
+        // Then they agree: the thawed ex-leader demotes and no acknowledged write is lost
+        Assert.True(report.Agrees, report.Verdict);
+        Assert.Empty(report.Reality.Entries[^1].After.LostAcknowledged);
+    }
+
+    [Fact]
+    public async Task ThawedLeader_OnEtcd3_TakesTheKeyBackAndTheDisagreementNamesTheStepAndTheLostWrites()
+    {
+        // Given the etcd3 bug's sequence on Patroni 3.0.2's etcd3 section
+        var sequence = ConformanceReplay.Load(File);
+        Assert.Equal(DcsFlavor.Etcd3, sequence.Config.Dcs);
+
+        // When it runs on a fresh real cluster and on the model
+        var report = await ConformanceReplay.RunAsync("16-etcd3", sequence, output, timings);
+
+        // Then reality disagrees: the thawed ex-leader holds the key again and the promoted leader's acknowledged writes are lost
+        var disagreement = report.FirstDisagreement;
+        Assert.True(disagreement is not null, $"the etcd3 bug did not reproduce this run: {report.Verdict}");
+        var lost = report.Reality.Entries[disagreement.Index].After.LostAcknowledged;
+        output.WriteLine($"reproduced at step {disagreement.Index} ({disagreement.Reality.Result.Step}): reality lost rows {string.Join(',', lost)}");
+        Assert.NotEmpty(lost);
+        Assert.Contains(disagreement.Differences, d => d.StartsWith("lost acknowledged writes: model 0, reality ", StringComparison.Ordinal)
+            && d.Contains($"(rows {string.Join(',', lost.Order())})", StringComparison.Ordinal));
+        Assert.Contains($"DISAGREE at step {disagreement.Index} ({disagreement.Model.Result.Step})", report.Verdict, StringComparison.Ordinal);
+    }
+}
