@@ -68,7 +68,8 @@ public static class ConformanceReplay
         Write($"== {name}: {sequence.Description}");
         Write($"   {sequence.Steps.Length} steps, {sequence.Config.Members} members, dcs {sequence.Config.Dcs}, synchronous_mode {sequence.Config.SynchronousMode}");
         using var runtime = new ModelRuntime();
-        await using var model = new FollowingModelCluster(runtime.CreateCluster(sequence.Config, ModelSeed, options));
+        using var modelCluster = runtime.CreateCluster(sequence.Config, ModelSeed, options);
+        var model = FollowingModelCluster.Follow(modelCluster);
         PatroniCluster real;
         try
         {
@@ -111,7 +112,8 @@ public static class ConformanceReplay
         Sequence sequence, SideHistory reality, ITestOutputHelper output, ModelOptions? options = null)
     {
         using var runtime = new ModelRuntime();
-        await using var model = new FollowingModelCluster(runtime.CreateCluster(sequence.Config, ModelSeed, options));
+        using var modelCluster = runtime.CreateCluster(sequence.Config, ModelSeed, options);
+        var model = FollowingModelCluster.Follow(modelCluster);
         var report = await ConformanceRunner.RunAsync(sequence, model, new RecordedCluster(sequence.Config, reality), comparison => Print(comparison, output.WriteLine));
         output.WriteLine(report.Verdict);
         return report;
