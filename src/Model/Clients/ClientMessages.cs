@@ -1,3 +1,4 @@
+using PatroniModel.Scenarios.Observations;
 using System.Collections.Immutable;
 using Akka.Actor;
 
@@ -27,6 +28,12 @@ public sealed record ClientInspection(ImmutableArray<long> Acknowledged, long Ne
 
 /// <summary>The consumer reads <paramref name="Slot"/> on <paramref name="Leader"/> up to its end and confirms it.</summary>
 public sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyTo);
+
+/// <summary>
+/// The consumer persists <paramref name="Position"/> when it has none for the slot or the position is past the persisted one
+/// (a persisted position never goes backwards): after creating its slot, or when it resumes from a slot the reconciler left.
+/// </summary>
+public sealed record PersistPosition(ConsumerPosition Position, string Why);
 
 public sealed record InspectConsumer
 {

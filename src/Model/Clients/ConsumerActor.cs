@@ -31,6 +31,14 @@ public sealed class ConsumerActor : ReceiveActor
             _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Slot} confirmed {m.Lsn} on {m.Member} tl{m.Timeline}");
             _replyTo.Tell(m);
         });
+        Receive<PersistPosition>(m =>
+        {
+            if (!_positions.TryGetValue(m.Position.Slot, out var persisted) || m.Position.LastConfirmed > persisted.LastConfirmed)
+            {
+                _positions[m.Position.Slot] = m.Position;
+                _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Position.Slot} persisted {m.Position.LastConfirmed} tl{m.Position.Timeline} ({m.Why})");
+            }
+        });
         Receive<MemberAnswer>(m => _replyTo.Tell(m));
         Receive<InspectConsumer>(_ => Sender.Tell(new ConsumerInspection([.. _positions.Values])));
     }

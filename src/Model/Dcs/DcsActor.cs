@@ -109,6 +109,10 @@ public sealed class DcsActor : ReceiveActor
         if (CurrentLease() is { } lease && lease.Holder == m.Member)
         {
             ExpireLease($"released by {m.Member}: {m.Reason}");
+            if (_members.TryGetValue(m.Member, out var key))
+            {
+                _members[m.Member] = key with { Role = "replica", State = "running" };
+            }
             for (var i = 0; i < _watchers.Length; i++)
             {
                 if (_watcherNames[i] != m.Member && _world.Network.IsReachable(_watcherNames[i]))

@@ -18,6 +18,9 @@ public sealed record SyncKey(string? Leader, string? Standby)
 {
     public static SyncKey Empty { get; } = new(null, null);
 
+    /// <summary>No primary has written the key yet: synchronous mode is requested but not active.</summary>
+    public bool IsEmpty => Leader is null && Standby is null;
+
     /// <summary>Patroni's <c>SyncState.matches</c>: the member may be promoted automatically in synchronous mode.</summary>
     public bool Matches(string member) => Leader == member || Standby == member;
 }

@@ -49,12 +49,14 @@ public sealed class MemberActor : ReceiveActor
     private int _refusals;
     private string _raceReason = "won the leader race";
     private bool _wokenCycle;
+    private string? _syncKeyStandby;
 
     public MemberActor(string name, ModelWorld world)
     {
         _name = name;
         _world = world;
         _config = world.InitialConfig;
+        world.Rest[name] = () => new RestStatus(!_stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
         Receive<WireMember>(m =>
         {
             _dcs = m.Dcs;
@@ -355,7 +357,15 @@ public sealed class MemberActor : ReceiveActor
         }
         if (view.Lease is null)
         {
-            _dcs.Tell(new AcquireLease(_name));
+            // A primary without the lock races like everyone else (Patroni: process_unhealthy_cluster); if it is not the
+            // healthiest node it demotes ("immediate-nolock").
+            if (Eligible(view, out var why))
+            {
+                _raceReason = "took the free lease back";
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            Demote($"no leader lock and {why}", graceful: false);
             return;
         }
         Demote($"{view.Lease.Holder} holds the leader lease", graceful: false);
@@ -445,45 +455,93 @@ public sealed class MemberActor : ReceiveActor
             }
             return;
         }
-        if (Eligible(view))
+        if (Eligible(view, out _))
         {
             _raceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race";
             _dcs.Tell(new AcquireLease(_name));
         }
     }
 
-    /// <summary>Patroni's checks before racing for the lease (ha.py: is_healthiest_node, is_lagging, sync state).</summary>
-    private bool Eligible(DcsView view)
+    /// <summary>
+    /// Patroni's is_healthiest_node before racing for a free lease (ha.py): a primary that lost its lock only checks that
+    /// its timeline is not behind the cluster's (so a thawed ex-leader cannot undo a promotion); a /failover key decides
+    /// manual failovers and switchovers; with an active /sync key only the last leader and the sync standby race; then
+    /// the lag against the last leader's optime and the wal positions of the other reachable members (a reachable primary
+    /// disqualifies everyone). Like Patroni's default (check_timeline off), replicas compare wal positions only.
+    /// </summary>
+    private bool Eligible(DcsView view, out string why)
     {
+        why = "";
+        if (_pg.IsPrimary)
+        {
+            if (_pg.Timeline < view.MaxTimeline)
+            {
+                why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
+                return false;
+            }
+            return true;
+        }
+        var syncActive = _config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
         if (view.Failover is { } key)
         {
+            if (key.Leader is not null && syncActive && !view.Sync.Matches(_name))
+            {
+                why = "switchover in synchronous mode: not a synchronous member";
+                return false;
+            }
             if (key.Candidate is not null)
             {
+                why = $"the failover candidate is {key.Candidate}";
                 return key.Candidate == _name;
             }
             if (key.Leader == _name)
             {
+                why = "it is the former leader of a switchover";
                 return false;
             }
+            return Healthiest(view, checkLag: false, syncActive: false, exclude: key.Leader, out why);
         }
         if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
         {
+            why = $"{preferred} is the preferred candidate";
             return false;
         }
-        if (!_world.Options.PlantedBugPromoteBeyondMaximumLag
+        if (syncActive && !view.Sync.Matches(_name))
+        {
+            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
+            return false;
+        }
+        return Healthiest(view, checkLag: true, syncActive, exclude: null, out why);
+    }
+
+    private bool Healthiest(DcsView view, bool checkLag, bool syncActive, string? exclude, out string why)
+    {
+        why = "";
+        if (checkLag && !_world.Options.PlantedBugPromoteBeyondMaximumLag
             && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
         {
+            why = $"its position is more than maximum_lag_on_failover behind {view.Optime}";
             return false;
         }
-        if (_config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(_name))
+        if (_world.PreferredCandidate == _name)
         {
-            return false;
+            return true;
         }
-        foreach (var member in view.Members)
+        foreach (var (name, rest) in _world.Rest)
         {
-            if (_world.PreferredCandidate != _name && member.Name != _name && member.Role != "leader" && Network.IsReachable(member.Name)
-                && (member.Timeline > _pg.Timeline || (member.Timeline == _pg.Timeline && member.Lsn > _pg.EndLsn)))
+            if (name == _name || name == exclude || !Network.IsReachable(name) || (syncActive && !view.Sync.Matches(name)))
             {
+                continue;
+            }
+            var status = rest();
+            if (status.IsPrimary)
+            {
+                why = $"the primary {name} is still alive";
+                return false;
+            }
+            if (status.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == name))
+            {
+                why = $"{name} is ahead ({status.Lsn})";
                 return false;
             }
         }
@@ -501,6 +559,7 @@ public sealed class MemberActor : ReceiveActor
         _streaming = false;
         _downstream.Clear();
         _standbyReplay.Clear();
+        _syncKeyStandby = null;
         _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
         Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
         _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
@@ -545,6 +604,7 @@ public sealed class MemberActor : ReceiveActor
         }
         _pg.IsPrimary = false;
         _pg.SyncStandby = null;
+        _syncKeyStandby = null;
         _isLeader = false;
         Record(ModelEventKinds.Demoted, reason);
         if (wasWritable)
@@ -771,8 +831,16 @@ public sealed class MemberActor : ReceiveActor
     private void OnReplayed(Replayed m)
     {
         _standbyReplay[m.From] = m.Lsn;
+        if (m.From == _pg.SyncStandby && _syncKeyStandby != m.From && CaughtUp(m.From)
+            && _config.SynchronousMode != SynchronousMode.Off)
+        {
+            _syncKeyStandby = m.From;
+            _dcs.Tell(new SetSyncKey(_name, m.From));
+        }
         TryAckPending();
     }
+
+    private bool CaughtUp(string standby) => _standbyReplay.TryGetValue(standby, out var replayed) && replayed >= _pg.EndLsn;
 
     private void ManageSync(DcsView view)
     {
@@ -780,6 +848,7 @@ public sealed class MemberActor : ReceiveActor
         if (mode == SynchronousMode.Off)
         {
             _pg.SyncStandby = null;
+            _syncKeyStandby = null;
             AckAllPending();
             return;
         }
@@ -809,9 +878,13 @@ public sealed class MemberActor : ReceiveActor
                 _peers[pick].Tell(new ReportReplay(_name));
             }
         }
-        if (view.Sync.Leader != _name || view.Sync.Standby != pick)
+        // Patroni names a new synchronous standby in /sync only once it has caught up (pg_stat_replication sync_state 'sync'):
+        // until then only the leader may be promoted, so no acknowledged commit can be lost by promoting a lagging standby.
+        var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
+        _syncKeyStandby = keyStandby;
+        if (view.Sync.Leader != _name || view.Sync.Standby != keyStandby)
         {
-            _dcs.Tell(new SetSyncKey(_name, pick));
+            _dcs.Tell(new SetSyncKey(_name, keyStandby));
         }
         if (pick is null && mode == SynchronousMode.On)
         {
@@ -902,10 +975,21 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" already exists"));
             return;
         }
-        var at = _pg.EndLsn;
-        _pg.Slots[m.Slot] = new LogicalSlot(m.Slot, at, isCopy: false, readyAt: 0);
+        var at = CreateLocalSlot(m.Slot);
         Record(ModelEventKinds.SlotCreated, $"{m.Slot} at {at} by {m.By}");
         Sender.Tell(new MemberAnswer(true, $"{m.Slot} at {at} on {_name}", at));
+    }
+
+    /// <summary>
+    /// pg_create_logical_replication_slot on this primary: logs a RUNNING_XACTS record (shipped like any WAL) and puts the
+    /// slot's restart_lsn at that record and its consistent point (confirmed_flush_lsn) after it. Returns the consistent point.
+    /// </summary>
+    private Lsn CreateLocalSlot(string name)
+    {
+        var record = _pg.Write(WalKind.RunningXacts, WalSizes.RunningXacts);
+        Ship(record);
+        _pg.Slots[name] = new LogicalSlot(name, record.End, isCopy: false, readyAt: 0) { RestartLsn = record.Start };
+        return record.End;
     }
 
     private void OnDropSlot(DropSlot m)
@@ -952,8 +1036,7 @@ public sealed class MemberActor : ReceiveActor
         {
             if (!_pg.Slots.ContainsKey(name))
             {
-                var at = _pg.EndLsn;
-                _pg.Slots[name] = new LogicalSlot(name, at, isCopy: false, readyAt: 0);
+                var at = CreateLocalSlot(name);
                 Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
             }
         }

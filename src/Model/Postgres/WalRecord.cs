@@ -19,6 +19,9 @@ public enum WalKind
 
     /// <summary>The end-of-recovery record a promotion writes on the new timeline.</summary>
     EndOfRecovery,
+
+    /// <summary>The RUNNING_XACTS record PostgreSQL logs when it creates a logical slot (its consistent point follows it).</summary>
+    RunningXacts,
 }
 
 /// <summary>One WAL record: its range, the timeline it was written on, and the row it commits (for <see cref="WalKind.Row"/>).</summary>
@@ -47,4 +50,10 @@ public static class WalSizes
 
     /// <summary>The end-of-recovery record of a promotion.</summary>
     public const long EndOfRecovery = 0x28;
+
+    /// <summary>
+    /// The RUNNING_XACTS record a logical slot's creation logs (measured on PostgreSQL 15: 0x38 bytes). A slot re-created
+    /// with no other WAL since the consumer's position is therefore a 56-byte gap, as in reality.
+    /// </summary>
+    public const long RunningXacts = 0x38;
 }

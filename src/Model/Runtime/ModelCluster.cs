@@ -123,6 +123,7 @@ public sealed class ModelCluster : ICluster, IDisposable
     public Observation Observe()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfActorFailed();
         var view = ReadDcs();
         var leader = view.Lease?.Holder;
         var members = ImmutableArray.CreateBuilder<MemberObservation>(_names.Length);
@@ -321,6 +322,10 @@ public sealed class ModelCluster : ICluster, IDisposable
         if (!step.Permanent)
         {
             var answer = Query<MemberAnswer>(MemberRef(leader), new Members.CreateSlot(step.SlotName, "the client"))!;
+            if (answer.Ok)
+            {
+                PersistConsumerAt(step.SlotName, leader, "created its slot");
+            }
             return answer.Ok ? StepResult.Ok(step, answer.Detail) : StepResult.Refused(step, answer.Detail);
         }
         if (Config.PermanentSlots.Contains(step.SlotName))
@@ -329,9 +334,21 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         PatchDynamicConfig(Config with { PermanentSlots = Config.PermanentSlots.Add(step.SlotName) }, $"permanent_slots += {step.SlotName}");
         var created = Query<SlotAnswer>(MemberRef(leader), new FindSlot(step.SlotName))?.Slot;
-        return created is null
-            ? StepResult.Failed(step, $"declared permanent, but Patroni has not created it on {leader} yet")
-            : StepResult.Ok(step, $"{step.SlotName} at {created.ConfirmedFlush} on {leader} (permanent)");
+        if (created is null)
+        {
+            return StepResult.Failed(step, $"declared permanent, but Patroni has not created it on {leader} yet");
+        }
+        PersistConsumerAt(step.SlotName, leader, "created its slot");
+        return StepResult.Ok(step, $"{step.SlotName} at {created.ConfirmedFlush} on {leader} (permanent)");
+    }
+
+    /// <summary>The consumer persists the slot's position on <paramref name="member"/> (where it starts reading from).</summary>
+    private void PersistConsumerAt(string slot, string member, string why)
+    {
+        if (Query<SlotAnswer>(MemberRef(member), new FindSlot(slot))?.Slot is { } found)
+        {
+            _wiring.Consumer.Tell(new PersistPosition(new ConsumerPosition(slot, found.ConfirmedFlush, Inspect(member).Timeline), why));
+        }
     }
 
     private StepResult DropSlot(DropSlotStep step)
@@ -671,8 +688,9 @@ public sealed class ModelCluster : ICluster, IDisposable
         var position = persisted;
         if (step.LastConfirmed is { } given)
         {
-            // A position given by the step is taken as confirmed on the current leader's timeline.
-            position = new ConsumerPosition(step.SlotName, given, LeaderTimeline());
+            // A position given by the step is a probe: confirmed on the given timeline, else on the current leader's; it
+            // does not change the consumer's persisted position.
+            position = new ConsumerPosition(step.SlotName, given, step.Timeline ?? LeaderTimeline());
         }
         var reconciler = Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
         var task = ReconcileStepRunner.RunAsync(reconciler, step.SlotName, position);
@@ -681,6 +699,13 @@ public sealed class ModelCluster : ICluster, IDisposable
             throw new InvalidOperationException("the reconciler did not complete synchronously on the model's endpoint");
         }
         var observation = task.GetAwaiter().GetResult();
+        // The consumer resumes from the slot the reconciler left when that slot is past its persisted position.
+        if (step.LastConfirmed is null
+            && observation.Outcome is ReconcileOutcome.Created or ReconcileOutcome.RecreatedWithGap or ReconcileOutcome.RecreatedNoGap or ReconcileOutcome.FoundAhead
+            && observation.Leader is { } leaderName)
+        {
+            PersistConsumerAt(step.SlotName, leaderName, $"resumed after {observation.Outcome}");
+        }
         var status = observation.Outcome == ReconcileOutcome.Error ? StepStatus.Failed : StepStatus.Ok;
         return new StepResult(step, status, observation.Detail, observation);
     }

@@ -16,6 +16,12 @@ public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions opti
     /// <summary>When set, only this member races for a free lease while it is reachable (see <see cref="ModelCluster.PreferredCandidate"/>).</summary>
     public string? PreferredCandidate { get; set; }
 
+    /// <summary>
+    /// Each member's REST status (<c>GET /patroni</c>: running as primary or in recovery, timeline, WAL position), read live:
+    /// what Patroni's is_healthiest_node asks the other members. Only members that are reachable answer.
+    /// </summary>
+    public Dictionary<string, Func<RestStatus>> Rest { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The first exception an actor threw; the cluster rethrows it from the next step.</summary>
     public Exception? Failure { get; set; }
 
@@ -23,3 +29,6 @@ public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions opti
 
     public void Record(string member, string kind, string detail = "") => Trace.Record(Clock.Now, member, kind, detail);
 }
+
+/// <summary>What a member's REST API reports about its PostgreSQL.</summary>
+public sealed record RestStatus(bool IsPrimary, int Timeline, PatroniModel.Scenarios.Wal.Lsn Lsn);

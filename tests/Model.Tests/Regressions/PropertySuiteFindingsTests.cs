@@ -102,4 +102,59 @@ public sealed class PropertySuiteFindingsTests(ModelFixture fixture) : IClassFix
         var renewedLeases = cluster.Trace.Count(e => e.Member == "pg1" && e.Kind == ModelEventKinds.LeaseAcquired);
         Assert.True(renewedLeases <= 2, $"pg1 re-acquired its lease {renewedLeases} times instead of renewing it{cluster.Why()}");
     }
+
+    [Theory]
+    [InlineData(SynchronousMode.Off)]
+    [InlineData(SynchronousMode.Strict)]
+    public void AThawedExLeader_WokenWhenASwitchoverReleasesTheLease_DoesNotTakeItBack(SynchronousMode mode)
+    {
+        // Given pg1 frozen until pg2 took over (timeline 2), with acknowledged writes on pg2
+        using var cluster = fixture.Runtime.CreateCluster(Fast with { SynchronousMode = mode }, 3);
+        cluster.Ok(new Freeze("pg1"));
+        cluster.Ok(new Wait(Fast.Ttl + 2));
+        var leader = cluster.Leader!;
+        Assert.NotEqual("pg1", leader);
+        cluster.Ok(new Settle());
+        cluster.Ok(new Write(5));
+
+        // When pg1 thaws and, before its own HA loop ran, a switchover releases the lease (the watch wakes pg1 too)
+        cluster.Ok(new Thaw("pg1"));
+        cluster.Ok(new Switchover(leader));
+
+        // Then pg1 (timeline 1, behind the cluster's timeline) does not take the lease: it demotes, and no acknowledged row is lost
+        Assert.NotEqual("pg1", cluster.Leader);
+        Assert.DoesNotContain(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.LeaseAcquired && e.AtMilliseconds > 0);
+        Assert.Contains(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.Demoted);
+        AssertSettledAndConverged(cluster);
+        Assert.Empty(cluster.Observe().LostAcknowledged);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void ASyncStandbyHealedWhileTheThawedPrimaryIsAlive_DoesNotTakeOver(int offsetSeconds)
+    {
+        // Given synchronous mode, the sync standby pg2 cut off, 1.5 MB written on pg1, then pg1 frozen for two minutes
+        // (its member key expired; only pg1 and pg2 may be promoted, so nobody is)
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { SynchronousMode = SynchronousMode.On }, 4);
+        cluster.Ok(new Partition("pg2"));
+        cluster.Ok(new AdvanceWal(1_500_000));
+        cluster.Ok(new Freeze("pg1"));
+        Assert.Equal(StepStatus.Failed, cluster.Apply(new Settle()).Status);
+        cluster.Ok(new Wait(offsetSeconds));
+
+        // When pg1 thaws and pg2 is healed at the same moment (at some point of pg2's retrying DCS call)
+        cluster.Ok(new Thaw("pg1"));
+        cluster.Ok(new Heal("pg2"));
+
+        // Then pg2 sees (over REST) that the primary pg1 is alive and does not race; pg1 takes its lease back, nothing is lost
+        AssertSettledAndConverged(cluster);
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.Promoted);
+        Assert.Equal("pg1", cluster.Leader);
+        Assert.Equal(1, cluster.Observe().LeaderMember!.Timeline);
+    }
 }

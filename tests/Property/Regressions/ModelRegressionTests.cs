@@ -13,7 +13,7 @@ namespace PatroniModel.Tests.Property.Regressions;
 /// Replays of the sequences that exposed bugs in the model (reported to the lead; src/Model is not this suite's to edit).
 /// Each regenerates the original sequence from FsCheck's <c>seed,gamma,size</c> (checked against its recorded digest),
 /// runs it on the model with the product's reconciler and requires every property to hold. The shrunk counterexample the
-/// suite printed is kept as a comment. They fail until the model is fixed.
+/// suite printed is kept as a comment. A test here fails until its model bug is fixed (A to D were fixed in the model on 2026-11-27).
 /// </summary>
 public sealed class ModelRegressionTests(ModelRuntimeFixture fixture) : IClassFixture<ModelRuntimeFixture>
 {
@@ -91,6 +91,34 @@ public sealed class ModelRegressionTests(ModelRuntimeFixture fixture) : IClassFi
     //   9 settle => ok: settled in 2500 ms   <-- durability: 1 acknowledged write lost in synchronous_mode_strict
     [Property(Arbitrary = [typeof(SequenceArbitraries)], Replay = "5657239791086558202,12267172543995678865,81", MaxTest = 1)]
     public void Durability_AThawedExLeaderThatIsNotTheSyncStandby_DoesNotTakeTheLeaseInStrictMode(Sequence sequence) => Holds(sequence, "0202b56d7b21");
+
+    // Model bug D, as the default run (seed 20261127) finds it: strict; pg1 frozen, manual failover to pg2 (tl2), row 1
+    // acknowledged with pg3 as sync standby, switchover to pg3 (tl3), pg3 frozen; when pg1 thaws it takes the lease back
+    // on timeline 1 (it is neither the /sync leader nor its standby, and pg2 is ahead of it) and pg2 is rewound onto it:
+    // the acknowledged row is gone (shrunk from 24 to 8 steps).
+    //   0 freeze pg1 => ok
+    //   1 failover ->pg2 => ok: pg1 -> pg2 in 10000 ms
+    //   2 write 1 => ok: acknowledged 1 of 1
+    //   3 switchover pg2->any => ok: pg2 -> pg3 in 0 ms
+    //   4 freeze pg3 => ok
+    //   5 wait 10s => ok
+    //   6 thaw pg1 => ok
+    //   7 settle => ok: settled in 2500 ms   <-- durability: 1 acknowledged write lost in synchronous_mode_strict
+    [Property(Arbitrary = [typeof(SequenceArbitraries)], Replay = "14714422702166131790,3771363385416857027,96", MaxTest = 1)]
+    public void Durability_AThawedExLeaderOnAnOldTimeline_DoesNotTakeTheLeaseBackInStrictMode(Sequence sequence) => Holds(sequence, "9b5893fc358c");
+
+    // Model bug E: async; a switchover to pg2 (tl2) and pg2 killed at once (pg1 and pg3 still on tl1 behind it); while
+    // there is no leader, synchronous_mode is switched on, then pg2 is started: with every member running, nobody takes the
+    // lease for 120 s (pg2, the last leader and the most advanced member, may; pg1 and pg3 defer to its timeline)
+    // (shrunk from 34 to 6 steps; found by the default run, seed 20261127, at sequence 9959).
+    //   0 switchover pg1->any => ok: pg1 -> pg2 in 0 ms
+    //   1 kill pg2 => ok
+    //   2 wait 10s => ok
+    //   3 patch-config synchronous_mode=on => ok
+    //   4 start pg2 => ok
+    //   5 settle => failed: not settled after 120000 ms: no leader   <-- liveness
+    [Property(Arbitrary = [typeof(SequenceArbitraries)], Replay = "7598976388731455023,17774034907349755105,100", MaxTest = 1)]
+    public void Liveness_ALeaderIsElected_WhenSynchronousModeIsSwitchedOnWithoutALeader(Sequence sequence) => Holds(sequence, "722e219d1188");
 
     // Model bug B (found with an earlier version of the generators, so kept as the shrunk sequence): pg1, killed and started
     // while it still holds the lease, promotes (tl2) but does not renew the lease, which expires on the deadline of its

@@ -1,0 +1,166 @@
+using System.Text.RegularExpressions;
+using PatroniModel.Cli;
+using PatroniModel.Scenarios.Sequences;
+using Xunit;
+
+namespace PatroniModel.Tests.CliTests.Commands;
+
+/// <summary>
+/// The <c>patroni-model</c> command as a user runs it: exit codes, one-line errors, replay on the model with artifacts,
+/// explore's determinism, bench's figure. One class, so the console redirection of one test never meets another's.
+/// </summary>
+public sealed partial class CommandLineTests : IDisposable
+{
+    private readonly string workDirectory = Path.Combine(Path.GetTempPath(), $"pm-cli-{Guid.NewGuid():N}");
+
+    public CommandLineTests() => Directory.CreateDirectory(workDirectory);
+
+    public void Dispose() => Directory.Delete(workDirectory, recursive: true);
+
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var originalOut = Console.Out;
+        var originalErr = Console.Error;
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            var exit = await Program.Main(args);
+            return (exit, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalErr);
+        }
+    }
+
+    private static string Corpus(string file)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "PatroniModel.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return Path.Combine(directory.FullName, "tests", "E2E", "Corpus", file);
+    }
+
+    [Theory]
+    [InlineData("{\"kind\": \"kil\", \"member\": \"pg2\"}", "step 1: unknown step kind 'kil'")]
+    [InlineData("{\"kind\": \"kill\", \"member\": \"pg9\"}", "step 1: unknown member 'pg9'")]
+    [InlineData("{\"kind\": \"reconcile\", \"slot\": \"s1\", \"last_confirmed\": \"0/XYZ\"}", "step 1: field 'last_confirmed' is '0/XYZ', not an LSN")]
+    public async Task Replay_OfAFileWithATypo_ExitsTwoWithOneLineNamingFileStepAndReason(string badStep, string reason)
+    {
+        // Given a sequence file whose second step has a typo
+        var path = Path.Combine(workDirectory, "bad.json");
+        await File.WriteAllTextAsync(path, $$"""
+            {"format": "patroni-model/sequence@1", "cluster": {"members": 3}, "steps": [
+              {"kind": "settle"},
+              {{badStep}}
+            ]}
+            """);
+
+        // When it is replayed
+        var (exit, output, error) = await RunAsync("replay", path);
+
+        // Then the command exits 2 with one line on stderr and nothing run
+        Assert.Equal(2, exit);
+        Assert.Equal($"patroni-model: {path}: {reason}", error.TrimEnd().Split('\n').Single()[..$"patroni-model: {path}: {reason}".Length]);
+        Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "replay" }, "replay needs one sequence file")]
+    [InlineData(new[] { "replay", "--seed", "1,2" }, "--seed must be seed,gamma,size")]
+    [InlineData(new[] { "explore", "--runs", "0" }, "--runs must be a whole number in 1..")]
+    [InlineData(new[] { "explore", "--seed", "abc" }, "--seed must be a whole number or seed,gamma")]
+    [InlineData(new[] { "bench", "--members", "99" }, "--members must be a whole number in 1..9")]
+    [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
+    [InlineData(new[] { "explore", "--fast" }, "unknown option '--fast'")]
+    public async Task BadCommandLines_ExitTwoWithOneLine(string[] args, string expected)
+    {
+        var (exit, _, error) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Replay_OfAMissingFile_ExitsTwo()
+    {
+        var (exit, _, error) = await RunAsync("replay", Path.Combine(workDirectory, "missing.json"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("missing.json: can't read the file", error);
+    }
+
+    [Fact]
+    public async Task Replay_OfACorpusSequence_OnTheModel_PrintsHistoryVerdictAndWritesArtifacts()
+    {
+        // Given the hard-leader-kill corpus sequence
+        var path = Corpus("07-hard-leader-kill-and-rejoin.json");
+
+        // When it is replayed on the model
+        var (exit, output, error) = await RunAsync("replay", path, "--artifacts", workDirectory);
+
+        // Then every step is printed with the reconciler's gap, the verdict holds, and the evidence is on disk
+        Assert.True(exit == 0, output + error);
+        Assert.Matches(@"  7 reconcile s1 => gap 0/[0-9A-F]+\.\.0/[0-9A-F]+ \(\d+ B\) on pg[23] \(unprotected\)", output);
+        Assert.Contains("verdict: all properties hold over 13 steps", output);
+        var directory = ArtifactsLine().Match(output).Groups[1].Value;
+        foreach (var file in new[] { "sequence.json", "history.txt", "history.jsonl", "timeline.html" })
+        {
+            Assert.True(File.Exists(Path.Combine(directory, file)), $"{file} missing in {directory}");
+        }
+        Assert.Equal(File.ReadAllText(path), File.ReadAllText(Path.Combine(directory, "sequence.json")));
+        Assert.Equal(13, File.ReadAllLines(Path.Combine(directory, "history.jsonl")).Length);
+    }
+
+    [Fact]
+    public async Task Replay_FromAPropertySeed_RegeneratesTheSameSequenceEveryTime()
+    {
+        var first = PatroniModel.Cli.Commands.ReplayCommand.FromSeed("12345,67891,30");
+        var second = PatroniModel.Cli.Commands.ReplayCommand.FromSeed("12345,67891,30");
+        var other = PatroniModel.Cli.Commands.ReplayCommand.FromSeed("12346,67891,30");
+
+        Assert.Equal(SequenceFile.Write(first), SequenceFile.Write(second));
+        Assert.NotEqual(SequenceFile.Write(first), SequenceFile.Write(other));
+        Assert.NotEmpty(first.Steps);
+        var (exit, output, _) = await RunAsync("replay", "--seed", "12345,67891,30", "--artifacts", workDirectory);
+        Assert.Contains("replaying property seed 12345,67891,30", output);
+        Assert.True(exit is 0 or 1);
+    }
+
+    [Fact]
+    public async Task Explore_WithTheSameSeed_PrintsTheSameSummary()
+    {
+        var (exit1, out1, _) = await RunAsync("explore", "--seed", "7", "--runs", "40");
+        var (exit2, out2, _) = await RunAsync("explore", "--seed", "7", "--runs", "40");
+
+        Assert.Equal(0, exit1);
+        Assert.Equal(0, exit2);
+        var summary1 = Summary().Match(out1);
+        var summary2 = Summary().Match(out2);
+        Assert.True(summary1.Success, out1);
+        Assert.Equal("40", summary1.Groups[1].Value);
+        Assert.Equal(summary1.Groups[2].Value, summary2.Groups[2].Value);
+    }
+
+    [Fact]
+    public async Task Bench_EndsWithItsFigure()
+    {
+        var (exit, output, _) = await RunAsync("bench", "--seconds", "1", "--steps", "10");
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"bench: \d+ sequences/s \(10 steps, 3 members\)\s*$", output);
+    }
+
+    [GeneratedRegex(@"artifacts: (\S+)")]
+    private static partial Regex ArtifactsLine();
+
+    [GeneratedRegex(@"explored (\d+) sequences \((\d+) steps\) in [\d.]+ s, 0 failures")]
+    private static partial Regex Summary();
+}
