@@ -14,7 +14,7 @@ namespace PatroniModel.Tests.E2E.Conformance;
 /// when the HA loop reads the cache before the buffered watch events (the expired lease, the promoted member's key)
 /// are applied, it still believes it holds the lock, refreshes its expired lease by granting a new one, and puts the
 /// leader key unconditionally. When the watch thread wins, it demotes as documented and reality agrees with the model.
-/// Measured on this machine (2 cores, 2026-11-27): reproduced in 2 of 4 runs of this sequence; the test therefore
+/// Measured on this machine (2 cores, 2026-11-27): reproduced in 5 of 7 runs of this sequence (about 70%); the test therefore
 /// asserts that the etcd3 run either reproduces with the disagreement naming the step and the lost rows, or agrees,
 /// and prints which; the v2 run must agree.
 /// </summary>
