@@ -63,7 +63,7 @@ public static class ReplayCommand
         ConformanceReport report;
         try
         {
-            report = await ConformanceRunner.RunAsync(sequence, modelCluster, real, comparison =>
+            report = await ConformanceRunner.RunAsync(sequence, new LeaderFollowingCluster(modelCluster, m => modelCluster.PreferredCandidate = m), real, comparison =>
             {
                 output.Step($"{comparison.Index,3} {comparison.Reality.Result}", comparison.Agrees);
                 output.Line($"      reality: {comparison.Reality.After}");

@@ -16,12 +16,18 @@ public sealed record ExecResult(long ExitCode, string Stdout, string Stderr);
 
 public sealed partial class PatroniCluster
 {
-    /// <inheritdoc />
+    /// <summary>
+    /// Observes every member. The replicas are read first (in parallel) and the leader last, so no replica's WAL position
+    /// is read later than the leader's: a leader keeps writing WAL by itself (right after a promotion it writes full-page
+    /// images), and reading both at once could show a replica past its leader.
+    /// </summary>
     public async Task<Observation> ObserveAsync(CancellationToken cancellationToken = default)
     {
         var view = await GetClusterViewAsync(cancellationToken).ConfigureAwait(false);
-        var members = await Task.WhenAll(Members.Select(m => ObserveMemberAsync(m, view, cancellationToken))).ConfigureAwait(false);
         var leaderName = view?.Leader?.Name;
+        var replicas = await Task.WhenAll(Members.Where(m => m.Name != leaderName).Select(m => ObserveMemberAsync(m, view, cancellationToken))).ConfigureAwait(false);
+        var leaders = await Task.WhenAll(Members.Where(m => m.Name == leaderName).Select(m => ObserveMemberAsync(m, view, cancellationToken))).ConfigureAwait(false);
+        var members = Members.Select(m => replicas.Concat(leaders).First(o => o.Name == m.Name)).ToArray();
         var lost = ImmutableArray<long>.Empty;
         if (Members.FirstOrDefault(m => m.Name == leaderName) is { State: MemberState.Running } leader)
         {

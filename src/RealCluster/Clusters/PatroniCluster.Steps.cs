@@ -131,7 +131,7 @@ public sealed partial class PatroniCluster
                 return StepResult.Refused(step, $"PATCH /config: {patched}");
             }
         }
-        _consumers.TryRemove(step.SlotName, out _);
+        // The consumer keeps its persisted position: dropping the slot on the server is what a reconcile must detect (as the model does).
         var dropped = await DropSlotOnAsync(leader, step.SlotName, cancellationToken).ConfigureAwait(false);
         return dropped ? StepResult.Ok(step, $"dropped on {leader.Name}") : StepResult.Refused(step, $"no slot {step.SlotName} on {leader.Name}");
     }

@@ -61,8 +61,10 @@ public sealed record PatroniClusterBuilder
     public PatroniClusterBuilder WithLog(Action<string>? log) => this with { Log = log };
 
     /// <summary>
-    /// Removes the leftovers of earlier runs (by the project label), creates the network, etcd and the members, waits
-    /// until a leader is writable and every replica streams, and creates the client table. On failure everything of
+    /// Removes the leftovers of earlier runs (by the project label), creates the network, etcd and the members, starts the
+    /// first member alone until it is a writable leader (so a fresh cluster always starts with pg1 as leader, as the model
+    /// does, instead of whichever member wins the bootstrap race), then the others, waits until every replica streams,
+    /// and creates the client table. On failure everything of
     /// this run is removed again and the containers' logs are left in <c>artifacts/e2e/bring-up/&lt;utc&gt;/</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The configuration has problems (<see cref="ClusterConfig.Problems"/>).</exception>
@@ -95,9 +97,14 @@ public sealed record PatroniClusterBuilder
             var members = await Task.WhenAll(Config.MemberNames.Select((name, i) => CreateContainerAsync(
                 docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), ["patroni"],
                 [$"PATRONI_CONFIG_YAML={PatroniYaml.Render(Config, scope, name, password)}"], cancellationToken))).ConfigureAwait(false);
-            await Task.WhenAll(members.Select(m => docker.Containers.StartContainerAsync(m.ContainerId, new ContainerStartParameters(), cancellationToken))).ConfigureAwait(false);
+            var others = members.Skip(1).ToList();
+            others.ForEach(m => m.IsStopped = true);
             cluster = new PatroniCluster(docker, Config, runId, networkId, password, etcd, members, Log);
             cluster.Say($"run {runId}: etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
+            await docker.Containers.StartContainerAsync(members[0].ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+            await cluster.WaitForLeaderAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(others.Select(m => docker.Containers.StartContainerAsync(m.ContainerId, new ContainerStartParameters(), cancellationToken))).ConfigureAwait(false);
+            others.ForEach(m => m.IsStopped = false);
             var leader = await cluster.SettleAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
             await CreateClientTableAsync(cluster, leader, cancellationToken).ConfigureAwait(false);
             await cluster.SettleAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
