@@ -29,6 +29,16 @@ public sealed class MemberActor : ReceiveActor
     private readonly Dictionary<string, Lsn> _standbyReplay = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastDelivery = new(StringComparer.Ordinal);
     private readonly List<PendingCommit> _pending = [];
+
+    /// <summary>
+    /// The members the leader keeps a physical slot for (Patroni's use_slots), null until its first loop as leader.
+    /// Creating one for a member that joins or rejoins makes Patroni reload its slot state, which drops unknown logical
+    /// slots (seen on Patroni 3.0.2: "Dropped unknown replication slot" about 1 s after a killed member was started).
+    /// </summary>
+    private ImmutableSortedSet<string>? _physicalSlots;
+
+    /// <summary>The member keys this leader has seen live since it leads (a slot is dropped only for a member seen and gone).</summary>
+    private ImmutableSortedSet<string> _seenMemberKeys = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
     private IActorRef _dcs = ActorRefs.Nobody;
     private IActorRef _client = ActorRefs.Nobody;
     private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
@@ -172,6 +182,8 @@ public sealed class MemberActor : ReceiveActor
             _isLeader = true;
             _leaseDeadline = Now + TtlMs;
             Become(Leading);
+            // The cluster is handed over settled: the bootstrap leader already has its replicas' physical slots.
+            _physicalSlots = [.. _config.MemberNames.Where(n => n != _name)];
             Record(ModelEventKinds.Started, "bootstrap: primary");
             Record(ModelEventKinds.Writable, $"tl {_pg.Timeline}");
         }
@@ -393,6 +405,7 @@ public sealed class MemberActor : ReceiveActor
 
     private void LeaderDuties(DcsView view)
     {
+        EnsurePhysicalSlots(view);
         EnsurePermanentSlots();
         ManageSync(view);
     }
@@ -548,8 +561,30 @@ public sealed class MemberActor : ReceiveActor
         return true;
     }
 
+    /// <summary>
+    /// Patroni's physical slots on the leader: one per member with a live member key. A slot created for a member that
+    /// was not there before schedules a reload of the slot state (unknown logical slots are dropped); slots of members
+    /// that left are dropped without a reload.
+    /// </summary>
+    private void EnsurePhysicalSlots(DcsView view)
+    {
+        var live = view.Members.Where(k => k.Name != _name && k.ExpiresAt > Now).Select(k => k.Name).ToImmutableSortedSet(StringComparer.Ordinal);
+        var joined = _physicalSlots is null ? live : live.Except(_physicalSlots);
+        // A member whose key this leader saw and that is gone now (expired) loses its slot; a key not published yet
+        // (a member's first loop after bootstrap) does not.
+        var left = _seenMemberKeys.Except(live);
+        _physicalSlots = (_physicalSlots ?? []).Union(live).Except(left);
+        _seenMemberKeys = _seenMemberKeys.Union(live).Except(left);
+        if (!joined.IsEmpty)
+        {
+            ReloadSlots($"physical slot created for {string.Join(", ", joined)}");
+        }
+    }
+
     private void Promote(DcsView view, string reason)
     {
+        _physicalSlots = null;
+        _seenMemberKeys = _seenMemberKeys.Clear();
         var newTimeline = Math.Max(view.MaxTimeline, _pg.Timeline) + 1;
         var oldTimeline = _pg.Timeline;
         var fork = _pg.Promote(newTimeline);
@@ -577,6 +612,8 @@ public sealed class MemberActor : ReceiveActor
             _pg.Slots.Remove(slot.Name);
             Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
         }
+        // Patroni's first cycle as leader creates the members' physical slots right after the promotion.
+        EnsurePhysicalSlots(view);
         EnsurePermanentSlots();
         Become(Leading);
         Record(ModelEventKinds.Writable, $"tl {newTimeline}");
