@@ -92,7 +92,7 @@ public sealed class ObservationAbstractionTests
 
         var differences = Compare(new Settle(), model, reality);
 
-        Assert.Contains("lost acknowledged writes: model 0, reality 2", differences);
+        Assert.Contains("lost acknowledged writes: model 0, reality 2 (rows 41,42)", differences);
     }
 
     [Fact]
