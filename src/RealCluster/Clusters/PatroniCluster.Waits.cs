@@ -127,6 +127,22 @@ public sealed partial class PatroniCluster
                 {
                     return (false, $"leader {leader.Name}; waiting for {string.Join(", ", missing)}; {view}");
                 }
+                // Patroni (use_slots) keeps a physical slot per member on the leader; creating one makes it reload its slot
+                // state on its next cycle, dropping unknown logical slots. Stable means those slots exist.
+                await using var slots = new NpgsqlCommand("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical'", connection);
+                var physical = new HashSet<string>(StringComparer.Ordinal);
+                await using (var reader = await slots.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        physical.Add(reader.GetString(0));
+                    }
+                }
+                var noSlot = RunningMembers.Where(m => m != leader && !physical.Contains(m.Name)).Select(m => m.Name).ToList();
+                if (noSlot.Count > 0)
+                {
+                    return (false, $"leader {leader.Name}; no physical slot yet for {string.Join(", ", noSlot)}; {view}");
+                }
                 settled = leader;
                 return (true, $"leader {leader.Name}, {streaming.Count} streaming");
             }
@@ -135,6 +151,8 @@ public sealed partial class PatroniCluster
                 return (false, $"leader {leader.Name} does not answer SQL ({e.GetBaseException().Message}); {view}");
             }
         }, cancellationToken).ConfigureAwait(false);
+        // One more Patroni cycle, so a slot-state reload scheduled by a just-created physical slot has happened.
+        await Task.Delay(TimeSpan.FromSeconds(Config.LoopWait + 0.5), cancellationToken).ConfigureAwait(false);
         return settled!;
     }
 

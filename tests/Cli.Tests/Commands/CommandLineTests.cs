@@ -109,14 +109,14 @@ public sealed partial class CommandLineTests : IDisposable
         // Then every step is printed with the reconciler's gap, the verdict holds, and the evidence is on disk
         Assert.True(exit == 0, output + error);
         Assert.Matches(@"  7 reconcile s1 => gap 0/[0-9A-F]+\.\.0/[0-9A-F]+ \(\d+ B\) on pg[23] \(unprotected\)", output);
-        Assert.Contains("verdict: all properties hold over 13 steps", output);
+        Assert.Contains("verdict: all properties hold over 14 steps", output);
         var directory = ArtifactsLine().Match(output).Groups[1].Value;
         foreach (var file in new[] { "sequence.json", "history.txt", "history.jsonl", "timeline.html" })
         {
             Assert.True(File.Exists(Path.Combine(directory, file)), $"{file} missing in {directory}");
         }
         Assert.Equal(File.ReadAllText(path), File.ReadAllText(Path.Combine(directory, "sequence.json")));
-        Assert.Equal(13, File.ReadAllLines(Path.Combine(directory, "history.jsonl")).Length);
+        Assert.Equal(14, File.ReadAllLines(Path.Combine(directory, "history.jsonl")).Length);
     }
 
     [Fact]
