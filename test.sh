@@ -12,6 +12,9 @@ fi
 if [ -x scripts/build-image.sh ]; then
     scripts/build-image.sh
 fi
+if [ -x scripts/build-spilo-contract-image.sh ]; then
+    scripts/build-spilo-contract-image.sh
+fi
 
 dotnet build PatroniModel.sln -c Release -nologo -clp:ErrorsOnly
 

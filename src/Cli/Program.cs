@@ -1,4 +1,6 @@
 using PatroniModel.Cli.Commands;
+using PatroniModel.RealCluster.Docker;
+using PatroniModel.RealCluster.Waiting;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Cli;
@@ -36,6 +38,17 @@ public static class Program
         catch (UsageException e)
         {
             return ExitCodes.Bad(e.Message);
+        }
+        catch (DockerEngineUnavailableException e)
+        {
+            // --real without an engine, without the image, or with a Spilo image that can't be pulled: nothing was started.
+            return ExitCodes.Bad(e.Message);
+        }
+        catch (ClusterWaitTimeoutException e)
+        {
+            // The real cluster did not come up or settle; the message's first line says what was awaited and what was seen.
+            Console.Error.WriteLine($"patroni-model: {e.Message.Split('\n')[0].TrimEnd()} (containers removed; their logs are under artifacts/e2e/)");
+            return ExitCodes.Failure;
         }
     }
 }

@@ -59,6 +59,12 @@ public sealed partial class PatroniCluster : ICluster
     /// <summary>The run id every container and network of this cluster is labelled with.</summary>
     public string RunId { get; }
 
+    /// <summary>The Spilo image the members run on (the Spilo flavor), or null: the Debian-built image.</summary>
+    public string? SpiloImage { get; init; }
+
+    /// <summary>The members' PostgreSQL unix socket directory (for <c>psql -h</c> through <see cref="ExecAsync"/>).</summary>
+    public string SocketDirectory => SpiloImage is null ? PatroniYaml.SocketDirectory : SpiloEnvironment.SocketDirectory;
+
     /// <summary>The Patroni members, <c>pg1..pgN</c>.</summary>
     public IReadOnlyList<ClusterMember> Members { get; }
 

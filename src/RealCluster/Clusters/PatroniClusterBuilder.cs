@@ -23,6 +23,16 @@ public sealed record PatroniClusterBuilder
     /// <summary>The Patroni image (built by scripts/build-image.sh).</summary>
     public string Image { get; init; } = DockerEngine.DefaultImage;
 
+    /// <summary>
+    /// The Spilo image the members run on instead of <see cref="Image"/> (the optional Spilo flavor): by default what
+    /// <c>PATRONI_MODEL_SPILO_IMAGE</c> names, else null (the Debian-built image). etcd always runs on <see cref="Image"/>.
+    /// Pulled when the engine lacks it; when it can't be pulled the build fails with one line saying so.
+    /// </summary>
+    public string? SpiloImage { get; init; } = DockerEngine.SpiloImageFromEnvironment;
+
+    /// <summary>How long pulling <see cref="SpiloImage"/> may take.</summary>
+    public TimeSpan SpiloPullTimeout { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How long bring-up may take: a leader writable and every replica streaming.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
@@ -56,6 +66,9 @@ public sealed record PatroniClusterBuilder
 
     public PatroniClusterBuilder WithImage(string image) => this with { Image = image };
 
+    /// <summary>Runs the members on the Spilo image <paramref name="image"/>; null or empty: on the Debian-built image.</summary>
+    public PatroniClusterBuilder WithSpiloImage(string? image) => this with { SpiloImage = string.IsNullOrWhiteSpace(image) ? null : image.Trim() };
+
     public PatroniClusterBuilder WithStartupTimeout(TimeSpan timeout) => this with { StartupTimeout = timeout };
 
     public PatroniClusterBuilder WithLog(Action<string>? log) => this with { Log = log };
@@ -83,6 +96,10 @@ public sealed record PatroniClusterBuilder
         try
         {
             await DockerEngine.EnsureImageAsync(docker, Image, cancellationToken).ConfigureAwait(false);
+            if (SpiloImage is not null)
+            {
+                await DockerEngine.EnsureSpiloImageAsync(docker, SpiloImage, Log, SpiloPullTimeout, cancellationToken).ConfigureAwait(false);
+            }
             var leftovers = await DockerEngine.RemoveResourcesAsync(docker, null, cancellationToken).ConfigureAwait(false);
             if (leftovers.Count > 0)
             {
@@ -91,16 +108,18 @@ public sealed record PatroniClusterBuilder
             DockerEngine.LiveRuns[runId] = 0;
             var (networkId, subnetBase) = await CreateNetworkAsync(docker, runId, cancellationToken).ConfigureAwait(false);
             var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            var etcd = await CreateContainerAsync(docker, runId, networkId, "etcd1", AddressAt(subnetBase, 10), ["etcd"], [], cancellationToken).ConfigureAwait(false);
+            var etcd = await CreateContainerAsync(docker, runId, networkId, "etcd1", AddressAt(subnetBase, 10), Image, ["etcd"], [], cancellationToken).ConfigureAwait(false);
             await docker.Containers.StartContainerAsync(etcd.ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
             var scope = $"pm{runId[^6..]}";
-            var members = await Task.WhenAll(Config.MemberNames.Select((name, i) => CreateContainerAsync(
-                docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), ["patroni"],
-                [$"PATRONI_CONFIG_YAML={PatroniYaml.Render(Config, scope, name, password)}"], cancellationToken))).ConfigureAwait(false);
+            var members = await Task.WhenAll(Config.MemberNames.Select((name, i) => SpiloImage is null
+                ? CreateContainerAsync(docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), Image, ["patroni"],
+                    [$"PATRONI_CONFIG_YAML={PatroniYaml.Render(Config, scope, name, password)}"], cancellationToken)
+                : CreateContainerAsync(docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), SpiloImage, null,
+                    SpiloEnvironment.Render(Config, scope, password), cancellationToken))).ConfigureAwait(false);
             var others = members.Skip(1).ToList();
             others.ForEach(m => m.IsStopped = true);
-            cluster = new PatroniCluster(docker, Config, runId, networkId, password, etcd, members, Log);
-            cluster.Say($"run {runId}: etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
+            cluster = new PatroniCluster(docker, Config, runId, networkId, password, etcd, members, Log) { SpiloImage = SpiloImage };
+            cluster.Say($"run {runId}: members on {SpiloImage ?? Image}{(SpiloImage is null ? "" : " (Spilo flavor)")}; etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
             await docker.Containers.StartContainerAsync(members[0].ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
             await cluster.WaitForLeaderAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(others.Select(m => docker.Containers.StartContainerAsync(m.ContainerId, new ContainerStartParameters(), cancellationToken))).ConfigureAwait(false);
@@ -181,16 +200,16 @@ public sealed record PatroniClusterBuilder
         return new IPAddress([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
     }
 
-    private async Task<ClusterMember> CreateContainerAsync(
-        DockerClient docker, string runId, string networkId, string name, IPAddress address, IList<string> command, IList<string> env,
-        CancellationToken cancellationToken)
+    private static async Task<ClusterMember> CreateContainerAsync(
+        DockerClient docker, string runId, string networkId, string name, IPAddress address, string image, IList<string>? command,
+        IList<string> env, CancellationToken cancellationToken)
     {
         var containerName = $"pm-{runId}-{name}";
         var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Name = containerName,
             Hostname = name,
-            Image = Image,
+            Image = image,
             Cmd = command,
             Env = env,
             Labels = ResourceLabels.For(runId, name),

@@ -28,7 +28,6 @@ public static class PatroniYaml
 
     public static string Render(ClusterConfig config, string scope, string member, string password)
     {
-        var inv = CultureInfo.InvariantCulture;
         var yaml = new StringBuilder();
         void Line(string text) => yaml.Append(text).Append('\n');
 
@@ -42,6 +41,46 @@ public static class PatroniYaml
         Line(config.Dcs == DcsFlavor.Etcd3 ? "etcd3:" : "etcd:");
         Line($"  hosts: {EtcdHost}:2379");
         Line("bootstrap:");
+        AppendDynamicConfiguration(yaml, config);
+        Line("  initdb:");
+        Line("    - encoding: UTF8");
+        Line("    - data-checksums");
+        Line("  pg_hba:");
+        Line("    - local all all trust");
+        Line("    - host replication replicator 0.0.0.0/0 scram-sha-256");
+        Line("    - host all all 0.0.0.0/0 scram-sha-256");
+        Line("postgresql:");
+        Line($"  listen: 0.0.0.0:{PostgresPort}");
+        Line($"  connect_address: {member}:{PostgresPort}");
+        Line($"  data_dir: {DataDirectory}");
+        Line("  bin_dir: /usr/lib/postgresql/15/bin");
+        Line("  pgpass: /tmp/pgpass");
+        Line("  authentication:");
+        Line("    superuser:");
+        Line("      username: postgres");
+        Line($"      password: '{password}'");
+        Line("    replication:");
+        Line("      username: replicator");
+        Line($"      password: '{password}'");
+        Line("  parameters:");
+        Line($"    unix_socket_directories: '{SocketDirectory}'");
+        Line("tags:");
+        Line("  nofailover: false");
+        Line("  noloadbalance: false");
+        Line("  clonefrom: false");
+        return yaml.ToString();
+    }
+
+    /// <summary>
+    /// Appends <c>  dcs:</c> and Patroni's dynamic configuration under it (the timings, synchronous mode, permanent and
+    /// ignored slots, the PostgreSQL parameters logical decoding and rewinds need), indented to sit under <c>bootstrap:</c>.
+    /// Shared by the Debian image's patroni.yml and the Spilo flavor's SPILO_CONFIGURATION.
+    /// </summary>
+    public static void AppendDynamicConfiguration(StringBuilder yaml, ClusterConfig config)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        void Line(string text) => yaml.Append(text).Append('\n');
+
         Line("  dcs:");
         Line($"    ttl: {config.Ttl.ToString(inv)}");
         Line($"    loop_wait: {config.LoopWait.ToString(inv)}");
@@ -80,32 +119,5 @@ public static class PatroniYaml
         Line("        max_wal_size: 128MB");
         Line("        min_wal_size: 32MB");
         Line("        wal_keep_size: 64MB");
-        Line("  initdb:");
-        Line("    - encoding: UTF8");
-        Line("    - data-checksums");
-        Line("  pg_hba:");
-        Line("    - local all all trust");
-        Line("    - host replication replicator 0.0.0.0/0 scram-sha-256");
-        Line("    - host all all 0.0.0.0/0 scram-sha-256");
-        Line("postgresql:");
-        Line($"  listen: 0.0.0.0:{PostgresPort}");
-        Line($"  connect_address: {member}:{PostgresPort}");
-        Line($"  data_dir: {DataDirectory}");
-        Line("  bin_dir: /usr/lib/postgresql/15/bin");
-        Line("  pgpass: /tmp/pgpass");
-        Line("  authentication:");
-        Line("    superuser:");
-        Line("      username: postgres");
-        Line($"      password: '{password}'");
-        Line("    replication:");
-        Line("      username: replicator");
-        Line($"      password: '{password}'");
-        Line("  parameters:");
-        Line($"    unix_socket_directories: '{SocketDirectory}'");
-        Line("tags:");
-        Line("  nofailover: false");
-        Line("  noloadbalance: false");
-        Line("  clonefrom: false");
-        return yaml.ToString();
     }
 }

@@ -51,6 +51,124 @@ public static class DockerEngine
         }
     }
 
+    /// <summary>The environment variable that names a Spilo image to run the members on instead of the Debian-built image.</summary>
+    public const string SpiloImageVariable = "PATRONI_MODEL_SPILO_IMAGE";
+
+    /// <summary>The Spilo image <c>PATRONI_MODEL_SPILO_IMAGE</c> names, or null (the default: the Debian-built image).</summary>
+    public static string? SpiloImageFromEnvironment =>
+        Environment.GetEnvironmentVariable(SpiloImageVariable) is { Length: > 0 } image ? image.Trim() : null;
+
+    /// <summary>
+    /// Makes sure the Spilo image <paramref name="image"/> is on the engine, pulling it when it is not. Throws
+    /// <see cref="DockerEngineUnavailableException"/> with one line (the image, why it can't be pulled, what to do)
+    /// when the pull fails: no registry serves it, the name is wrong, or no answer within <paramref name="pullTimeout"/>.
+    /// </summary>
+    public static async Task EnsureSpiloImageAsync(
+        DockerClient client, string image, Action<string>? log, TimeSpan pullTimeout, CancellationToken cancellationToken = default)
+    {
+        if (await ImageExistsAsync(client, image, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+        var (repository, tag) = SplitReference(image);
+        log?.Invoke($"pulling the Spilo image {image}");
+        var progress = new PullProgress();
+        string? error;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(pullTimeout);
+            await client.Images.CreateImageAsync(
+                new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, progress, timeout.Token).ConfigureAwait(false);
+            error = progress.Error;
+        }
+        catch (DockerApiException e)
+        {
+            error = e.ResponseBody is { Length: > 0 } body ? body : e.Message;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = $"no answer within {pullTimeout.TotalMinutes:F0} minutes";
+        }
+        catch (HttpRequestException e)
+        {
+            error = e.GetBaseException().Message;
+        }
+        if (error is null && await ImageExistsAsync(client, image, cancellationToken).ConfigureAwait(false))
+        {
+            log?.Invoke($"pulled {image}");
+            return;
+        }
+        throw new DockerEngineUnavailableException(
+            $"the Spilo image {image} named by {SpiloImageVariable} is not on this engine and cannot be pulled "
+            + $"({OneLine(error ?? "the pull ended without the image")}); pull or `docker load` it on this engine, "
+            + $"or unset {SpiloImageVariable} to run the Debian-built image");
+    }
+
+    /// <summary>Splits an image reference into the repository and the tag the pull asks for (<c>latest</c> when none is given, so that one tag, not every tag, is pulled).</summary>
+    public static (string Repository, string? Tag) SplitReference(string image)
+    {
+        if (image.Contains('@', StringComparison.Ordinal))
+        {
+            return (image, null);
+        }
+        var slash = image.LastIndexOf('/');
+        var colon = image.LastIndexOf(':');
+        return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
+    }
+
+    private static async Task<bool> ImageExistsAsync(DockerClient client, string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static string OneLine(string text)
+    {
+        var line = string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (line.StartsWith('{'))
+        {
+            try
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(line);
+                if (json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("message", out var message) && message.GetString() is { Length: > 0 } text2)
+                {
+                    line = text2;
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+        }
+        return line.Length > 300 ? line[..300] + "..." : line;
+    }
+
+    /// <summary>Collects the pull's error synchronously (<see cref="Progress{T}"/> would report on the thread pool, after the pull returns).</summary>
+    private sealed class PullProgress : IProgress<JSONMessage>
+    {
+        public string? Error { get; private set; }
+
+        public void Report(JSONMessage value)
+        {
+            if (value.Error?.Message is { Length: > 0 } message)
+            {
+                Error ??= message;
+            }
+            else if (value.ErrorMessage is { Length: > 0 } text)
+            {
+                Error ??= text;
+            }
+        }
+    }
+
     /// <summary>
     /// Removes every container, network and volume carrying the project label (leftovers of earlier runs, except those
     /// of another test process still running), or those of one run when <paramref name="runId"/> is given. Returns what was removed.

@@ -98,6 +98,55 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Replay_Real_WithNoEngineAnswering_ExitsTwoWithOneLineSayingHowToGetOne()
+    {
+        // Given a Docker host where no engine answers
+        using var _ = new EnvironmentVariable("DOCKER_HOST", $"unix://{Path.Combine(workDirectory, "no-engine.sock")}");
+
+        // When a sequence is replayed on reality
+        var (exit, _, error) = await RunAsync("replay", Corpus("07-hard-leader-kill-and-rejoin.json"), "--real", "--artifacts", workDirectory);
+
+        // Then the command exits 2 with one line naming the engine address and how to start one
+        Assert.Equal(2, exit);
+        var line = Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"patroni-model: no Docker engine answers at unix://{workDirectory}/no-engine.sock", line, StringComparison.Ordinal);
+        Assert.Contains("scripts/docker-engine.sh", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_Real_WithASpiloImageThatCannotBePulled_ExitsTwoWithOneLineAndStartsNothing()
+    {
+        // Given the Spilo flavor asked for with an image no registry serves (loopback port 1: nothing leaves the machine)
+        using var _ = new EnvironmentVariable("PATRONI_MODEL_SPILO_IMAGE", "localhost:1/zalando/spilo-15:3.0-p1");
+
+        // When a sequence is replayed on reality (this needs the Docker engine ./test.sh starts)
+        var (exit, _, error) = await RunAsync("replay", Corpus("07-hard-leader-kill-and-rejoin.json"), "--real", "--artifacts", workDirectory);
+
+        // Then the command exits 2 with one line saying the image can't be pulled and what to do
+        var line = Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("no Docker engine answers", line, StringComparison.Ordinal);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("patroni-model: the Spilo image localhost:1/zalando/spilo-15:3.0-p1 named by PATRONI_MODEL_SPILO_IMAGE is not on this engine and cannot be pulled (", line, StringComparison.Ordinal);
+        Assert.EndsWith("or unset PATRONI_MODEL_SPILO_IMAGE to run the Debian-built image", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sets an environment variable for one test and puts the old value back.</summary>
+    private sealed class EnvironmentVariable : IDisposable
+    {
+        private readonly string name;
+        private readonly string? old;
+
+        public EnvironmentVariable(string name, string value)
+        {
+            this.name = name;
+            old = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        public void Dispose() => Environment.SetEnvironmentVariable(name, old);
+    }
+
+    [Fact]
     public async Task Replay_OfACorpusSequence_OnTheModel_PrintsHistoryVerdictAndWritesArtifacts()
     {
         // Given the hard-leader-kill corpus sequence

@@ -49,10 +49,12 @@ public static class ConformanceReplay
 
     /// <summary>
     /// Runs <paramref name="sequence"/> on a fresh real cluster and on a model built with <paramref name="options"/>
-    /// (the correct model by default), and returns the step-by-step comparison.
+    /// (the correct model by default), and returns the step-by-step comparison. <paramref name="configure"/> adjusts
+    /// the real cluster's builder (the Spilo flavor, say).
     /// </summary>
     public static async Task<ConformanceReport> RunAsync(
-        string name, Sequence sequence, ITestOutputHelper output, ConformanceTimings timings, ModelOptions? options = null)
+        string name, Sequence sequence, ITestOutputHelper output, ConformanceTimings timings, ModelOptions? options = null,
+        Func<PatroniClusterBuilder, PatroniClusterBuilder>? configure = null)
     {
         void Write(string line)
         {
@@ -73,7 +75,8 @@ public static class ConformanceReplay
         PatroniCluster real;
         try
         {
-            real = await PatroniClusterBuilder.From(sequence.Config).WithLog(line => Write($"   {line}")).BuildAsync();
+            var builder = PatroniClusterBuilder.From(sequence.Config).WithLog(line => Write($"   {line}"));
+            real = await (configure is null ? builder : configure(builder)).BuildAsync();
         }
         catch (DockerEngineUnavailableException e)
         {

@@ -121,7 +121,7 @@ public sealed class RecoveryScenarios(SharedClusterFixture fixture, ITestOutputH
         // When the leader is cut off from the network while a local client keeps writing to it (docker exec, unix socket)
         var partitionedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await cluster.MustAsync(new Partition(leader.Name));
-        var isolatedWrites = Task.Run(() => cluster.ExecAsync(leader, IsolatedWriterScript(firstId: 1_000_000_000, seconds: ttl + 6)));
+        var isolatedWrites = Task.Run(() => cluster.ExecAsync(leader, IsolatedWriterScript(cluster.SocketDirectory, firstId: 1_000_000_000, seconds: ttl + 6)));
         var promoted = await cluster.WaitForNewLeaderAsync(leader);
         var promotedSeenAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await cluster.MustAsync(new Write(10));
@@ -158,10 +158,10 @@ public sealed class RecoveryScenarios(SharedClusterFixture fixture, ITestOutputH
     });
 
     /// <summary>A shell loop inserting one row at a time through the member's unix socket, printing <c>ack|fail id epoch-ms</c>.</summary>
-    private static string IsolatedWriterScript(long firstId, int seconds) => $$"""
+    private static string IsolatedWriterScript(string socketDirectory, long firstId, int seconds) => $$"""
         end=$(( $(date +%s) + {{seconds}} )); i={{firstId}}
         while [ "$(date +%s)" -lt "$end" ]; do
-          if timeout 1 /usr/lib/postgresql/15/bin/psql -h /tmp -U postgres -d postgres -qAtc "INSERT INTO pm_rows (id, payload) VALUES ($i, 'row-$i')" >/dev/null 2>&1; then
+          if timeout 1 psql -h {{socketDirectory}} -U postgres -d postgres -qAtc "INSERT INTO pm_rows (id, payload) VALUES ($i, 'row-$i')" >/dev/null 2>&1; then
             echo "ack $i $(date +%s%3N)"
           else
             echo "fail $i $(date +%s%3N)"
