@@ -81,8 +81,7 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(SlotProtection.Permanent, report.Protection);
         Assert.False(report.CreatedByReconciler);
         Assert.True(report.IsAlarm);
-        Assert.Equal(new WalGap(lastConfirmed, recreatedAt), report.Gap);
-        Assert.Equal((long)((ulong)recreatedAt - (ulong)lastConfirmed), report.Gap!.Bytes);
+        WalRangeAssert.Exact(lastConfirmed, recreatedAt, report.Gap);
         Assert.Equal(recreatedAt, report.SlotPosition);
     }
 
@@ -131,8 +130,7 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         var end = (await cluster.ConfirmedFlushAsync(slot))!.Value;
         Assert.Equal(SlotOutcome.RecreatedWithGap, report.Outcome);
         Assert.Equal(SlotProtection.Unprotected, report.Protection);
-        Assert.Equal(new WalGap(lastConfirmed, end), report.Gap);
-        Assert.Equal((long)((ulong)end - (ulong)lastConfirmed), report.Gap!.Bytes);
+        WalRangeAssert.Exact(lastConfirmed, end, report.Gap);
     }
 
     [Fact]
