@@ -84,7 +84,7 @@ internal sealed class ModelLeaderSession(ModelCluster cluster, string member) : 
         var answer = Ask<SlotAnswer>(new FindSlot(slot));
         SlotState? state = answer.Slot is { } s
             ? new SlotState(s.Slot, "logical", "test_decoding", "postgres", false,
-                new NpgsqlLogSequenceNumber(s.RestartLsn.Value), new NpgsqlLogSequenceNumber(s.ConfirmedFlush.Value))
+                new NpgsqlLogSequenceNumber(s.RestartLsn.Value), new NpgsqlLogSequenceNumber(s.ConfirmedFlush.Value), s.Failover)
             : null;
         return Task.FromResult(state);
     }

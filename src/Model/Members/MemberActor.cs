@@ -462,7 +462,8 @@ public sealed class MemberActor : ReceiveActor
             }
             Follow(lease.Holder);
             // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
-            if (_streaming && !_wokenCycle && !_config.PermanentSlots.IsDefaultOrEmpty)
+            // On PostgreSQL 17 the slotsync worker syncs failover slots; the model runs it at the same cadence.
+            if (_streaming && !_wokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
             {
                 _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
             }
@@ -604,8 +605,9 @@ public sealed class MemberActor : ReceiveActor
             {
                 continue;
             }
-            if (_config.PermanentSlots.Contains(slot.Name) && slot.Ready(Now))
+            if ((_config.PermanentSlots.Contains(slot.Name) || slot.Failover) && slot.Ready(Now))
             {
+                // A synced failover slot becomes the new primary's own slot at the position it was last synced to.
                 slot.IsCopy = false;
                 continue;
             }
@@ -629,7 +631,7 @@ public sealed class MemberActor : ReceiveActor
             Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
             if (graceful)
             {
-                var info = PermanentSlotPositions();
+                var info = PermanentSlotPositions(withFailoverSlots: false);
                 foreach (var name in _downstream.Keys)
                 {
                     if (HealthyDownstream(name))
@@ -775,6 +777,7 @@ public sealed class MemberActor : ReceiveActor
         {
             return;
         }
+        SyncFailoverSlots(m);
         foreach (var (slot, confirmed) in m.Slots)
         {
             if (!_config.PermanentSlots.Contains(slot))
@@ -846,7 +849,7 @@ public sealed class MemberActor : ReceiveActor
                 (broken ??= []).Add(name);
                 continue;
             }
-            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby, Network.Epoch(_name));
+            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby || _config.SynchronizedStandbySlots, Network.Epoch(_name));
             if (maxDelay <= 0)
             {
                 _peers[name].Tell(shipment);
@@ -1001,8 +1004,9 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" does not exist on {_name}"));
             return;
         }
-        slot.Advance(_pg.EndLsn);
-        Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name));
+        var (end, heldBackBy) = DecodableEnd(slot);
+        slot.Advance(end);
+        Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name, heldBackBy));
     }
 
     private void OnCreateSlot(CreateSlot m)
@@ -1012,8 +1016,8 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" already exists"));
             return;
         }
-        var at = CreateLocalSlot(m.Slot);
-        Record(ModelEventKinds.SlotCreated, $"{m.Slot} at {at} by {m.By}");
+        var at = CreateLocalSlot(m.Slot, failover: _config.FailoverSlots);
+        Record(ModelEventKinds.SlotCreated, $"{m.Slot} at {at} by {m.By}{(_config.FailoverSlots ? " (failover slot)" : "")}");
         Sender.Tell(new MemberAnswer(true, $"{m.Slot} at {at} on {_name}", at));
     }
 
@@ -1021,11 +1025,11 @@ public sealed class MemberActor : ReceiveActor
     /// pg_create_logical_replication_slot on this primary: logs a RUNNING_XACTS record (shipped like any WAL) and puts the
     /// slot's restart_lsn at that record and its consistent point (confirmed_flush_lsn) after it. Returns the consistent point.
     /// </summary>
-    private Lsn CreateLocalSlot(string name)
+    private Lsn CreateLocalSlot(string name, bool failover = false)
     {
         var record = _pg.Write(WalKind.RunningXacts, WalSizes.RunningXacts);
         Ship(record);
-        _pg.Slots[name] = new LogicalSlot(name, record.End, isCopy: false, readyAt: 0) { RestartLsn = record.Start };
+        _pg.Slots[name] = new LogicalSlot(name, record.End, isCopy: false, readyAt: 0) { RestartLsn = record.Start, Failover = failover };
         return record.End;
     }
 
@@ -1044,21 +1048,92 @@ public sealed class MemberActor : ReceiveActor
     {
         if (_downstream.ContainsKey(m.From))
         {
-            Sender.Tell(PermanentSlotPositions());
+            Sender.Tell(PermanentSlotPositions(withFailoverSlots: true));
         }
     }
 
-    private SlotSyncInfo PermanentSlotPositions()
+    private SlotSyncInfo PermanentSlotPositions(bool withFailoverSlots)
     {
         var slots = ImmutableArray.CreateBuilder<(string, Lsn)>();
+        var failover = ImmutableArray.CreateBuilder<(string, Lsn)>();
         foreach (var slot in _pg.Slots.Values)
         {
             if (!slot.IsCopy && _config.PermanentSlots.Contains(slot.Name))
             {
                 slots.Add((slot.Name, slot.ConfirmedFlush));
             }
+            else if (!slot.IsCopy && slot.Failover && withFailoverSlots)
+            {
+                failover.Add((slot.Name, slot.ConfirmedFlush));
+            }
         }
-        return new SlotSyncInfo(_name, slots.ToImmutable());
+        return new SlotSyncInfo(_name, slots.ToImmutable(), withFailoverSlots ? failover.ToImmutable() : default);
+    }
+
+    /// <summary>
+    /// PostgreSQL 17's slotsync worker on this standby: copies each failover slot of the primary as a synced slot at the
+    /// primary's confirmed_flush_lsn, but only once this standby has received WAL up to it (else it skips the slot this
+    /// round); drops synced slots whose slot is gone on the primary. A slot of the same name that is not synced (the
+    /// ex-primary's own) is never overwritten. A graceful demotion's last word (<see cref="SlotSyncInfo.FailoverSlots"/>
+    /// default) syncs nothing: the worker runs on its own schedule, not at the primary's shutdown.
+    /// </summary>
+    private void SyncFailoverSlots(SlotSyncInfo m)
+    {
+        if (!_config.FailoverSlots || m.FailoverSlots.IsDefault)
+        {
+            return;
+        }
+        var remote = m.FailoverSlots.Select(s => s.Slot).ToHashSet(StringComparer.Ordinal);
+        foreach (var synced in _pg.Slots.Values.Where(s => s.IsCopy && s.Failover && !remote.Contains(s.Name)).ToList())
+        {
+            _pg.Slots.Remove(synced.Name);
+            Record(ModelEventKinds.SlotDropped, $"{synced.Name} (synced slot: gone on {m.Leader}, dropped by the slotsync worker)");
+        }
+        foreach (var (slot, confirmed) in m.FailoverSlots)
+        {
+            if (confirmed > _pg.EndLsn)
+            {
+                continue;
+            }
+            if (!_pg.Slots.TryGetValue(slot, out var local))
+            {
+                _pg.Slots[slot] = new LogicalSlot(slot, confirmed, isCopy: true, readyAt: Now) { Failover = true, ReadyAnnounced = true };
+                Record(ModelEventKinds.SlotCopied, $"{slot} at {confirmed} from {m.Leader} (synced by the slotsync worker)");
+            }
+            else if (local.IsCopy && local.Failover)
+            {
+                local.Advance(confirmed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// How far logical decoding of <paramref name="slot"/> may go: the end of WAL, or on PostgreSQL 17 with
+    /// synchronized_standby_slots for a failover slot, the least WAL position every other member's physical slot has
+    /// flushed (a standby that never streamed from this primary holds it at the slot's position), with the member that held it back.
+    /// </summary>
+    private (Lsn End, string? HeldBackBy) DecodableEnd(LogicalSlot slot)
+    {
+        var end = _pg.EndLsn;
+        if (!_config.SynchronizedStandbySlots || !slot.Failover)
+        {
+            return (end, null);
+        }
+        string? heldBackBy = null;
+        foreach (var standby in _config.MemberNames)
+        {
+            if (standby == _name)
+            {
+                continue;
+            }
+            var flushed = _standbyReplay.TryGetValue(standby, out var at) ? at : slot.ConfirmedFlush;
+            if (flushed < end)
+            {
+                end = flushed;
+                heldBackBy = standby;
+            }
+        }
+        return (end, heldBackBy);
     }
 
     // ---------------------------------------------------------------- Patroni's slot management
@@ -1122,6 +1197,18 @@ public sealed class MemberActor : ReceiveActor
                 }
                 continue;
             }
+            if (slot.Failover)
+            {
+                // Patroni leaves failover slots alone (patroni PR 3245), except a standby's own, synced = false (the
+                // demoted ex-primary's): it drops those so the slotsync worker can sync them (patroni PR 3493).
+                if (_pg.IsPrimary || slot.IsCopy)
+                {
+                    continue;
+                }
+                _pg.Slots.Remove(slot.Name);
+                Record(ModelEventKinds.SlotDropped, $"{slot.Name} (failover slot with synced = false on a standby after {reason}: dropped for the slotsync worker)");
+                continue;
+            }
             if (!slot.IsCopy && _config.IgnoreSlots.Contains(slot.Name))
             {
                 continue;
@@ -1142,7 +1229,7 @@ public sealed class MemberActor : ReceiveActor
         return [.. _pg.History.Where(h => h.Timeline < timeline)];
     }
 
-    private static SlotRow Row(LogicalSlot s) => new(s.Name, s.ConfirmedFlush, s.RestartLsn, s.IsCopy);
+    private static SlotRow Row(LogicalSlot s) => new(s.Name, s.ConfirmedFlush, s.RestartLsn, s.IsCopy, s.Failover);
 
     private MemberInspection Inspect(bool withRows)
     {

@@ -36,7 +36,8 @@ public sealed record StreamRefused(string Leader, string Reason, Lsn? RewindTo, 
 public sealed record WalShipment(string From, WalRecord Record, bool WantsAck, int SenderEpoch);
 public sealed record Replayed(string From, Lsn Lsn);
 public sealed record SlotSyncRequest(string From);
-public sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots);
+/// <summary>The leader's slots a replica keeps copies of: Patroni's permanent slots and, on PostgreSQL 17, the failover slots the slotsync worker syncs.</summary>
+public sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> FailoverSlots);
 
 // Client and consumer requests served by a primary.
 public sealed record InsertRow(long RowId);
@@ -46,7 +47,8 @@ public sealed record RowRejected(long RowId, string Member, string Reason);
 public sealed record RowFailed(long RowId, string Member, string Reason);
 public sealed record AppendWal(WalKind Kind, long Bytes);
 public sealed record ConsumeSlot(string Slot);
-public sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member);
+/// <param name="HeldBackBy">On PostgreSQL 17 with synchronized_standby_slots: the standby whose flushed WAL kept the consumer from the end of WAL, if one did.</param>
+public sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member, string? HeldBackBy = null);
 
 // Reads and SQL the driver and the reconciler's session send.
 /// <summary>Read a member's state; <paramref name="WithRows"/> also copies its rows and computes their digest (observations only).</summary>
@@ -60,7 +62,7 @@ public sealed record SystemIdentity(int Timeline, Lsn XLogPos, bool InRecovery);
 public sealed record ReadTimelineHistory(int Timeline);
 public sealed record TimelineHistoryAnswer(ImmutableArray<TimelineEnd> History);
 public sealed record FindSlot(string Slot);
-public sealed record SlotRow(string Slot, Lsn ConfirmedFlush, Lsn RestartLsn, bool IsCopy);
+public sealed record SlotRow(string Slot, Lsn ConfirmedFlush, Lsn RestartLsn, bool IsCopy, bool Failover = false);
 public sealed record SlotAnswer(SlotRow? Slot);
 public sealed record CreateSlot(string Slot, string By);
 public sealed record DropSlot(string Slot, string Why);

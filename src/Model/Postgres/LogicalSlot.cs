@@ -15,6 +15,12 @@ public sealed class LogicalSlot(string name, Lsn confirmedFlush, bool isCopy, lo
     /// <summary>A replica's copy of a permanent slot (made by Patroni copying the slot file and restarting PostgreSQL).</summary>
     public bool IsCopy { get; set; } = isCopy;
 
+    /// <summary>
+    /// A PostgreSQL 17 failover slot (<c>failover =&gt; true</c>): on the primary the slotsync worker of each standby copies it
+    /// (a copy with <see cref="IsCopy"/> is a synced slot, <c>synced = true</c>); Patroni leaves it alone.
+    /// </summary>
+    public bool Failover { get; init; }
+
     /// <summary>Virtual time from which the copy is safe to use after a failover.</summary>
     public long ReadyAt { get; set; } = readyAt;
 

@@ -412,7 +412,8 @@ public sealed class ModelCluster : ICluster, IDisposable
         if (_box.Take<SlotConsumed>() is { } consumed)
         {
             _box.Clear();
-            return StepResult.Ok(step, $"confirmed {consumed.Lsn} on {consumed.Member} tl{consumed.Timeline}");
+            var held = consumed.HeldBackBy is { } standby ? $" (held back by synchronized_standby_slots: {standby} has not flushed further)" : "";
+            return StepResult.Ok(step, $"confirmed {consumed.Lsn} on {consumed.Member} tl{consumed.Timeline}{held}");
         }
         var refused = _box.Take<MemberAnswer>();
         _box.Clear();

@@ -35,7 +35,9 @@ public interface ILeaderSession : IAsyncDisposable
     Task<SlotState?> FindSlotAsync(string slot, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Creates a logical slot and returns its consistent point. Throws <see cref="SlotAlreadyExistsException"/> when it exists.
+    /// Creates a logical slot and returns its consistent point; on PostgreSQL 17 and later a failover slot
+    /// (<c>failover =&gt; true</c>), so standbys running <c>sync_replication_slots</c> keep it across a failover.
+    /// Throws <see cref="SlotAlreadyExistsException"/> when it exists.
     /// </summary>
     Task<NpgsqlLogSequenceNumber> CreateLogicalSlotAsync(string slot, string plugin, CancellationToken cancellationToken = default);
 }
@@ -85,6 +87,7 @@ public sealed record LeaderIdentity(string SystemId, int Timeline, NpgsqlLogSequ
 public sealed record TimelineSwitch(int Timeline, NpgsqlLogSequenceNumber SwitchPoint);
 
 /// <summary>A row of <c>pg_replication_slots</c>.</summary>
+/// <param name="Failover">PostgreSQL 17's <c>failover</c> column (false before 17): the standbys' slotsync workers keep synced copies.</param>
 public sealed record SlotState(
     string Name,
     string SlotType,
@@ -92,4 +95,5 @@ public sealed record SlotState(
     string? Database,
     bool Active,
     NpgsqlLogSequenceNumber? RestartLsn,
-    NpgsqlLogSequenceNumber? ConfirmedFlushLsn);
+    NpgsqlLogSequenceNumber? ConfirmedFlushLsn,
+    bool Failover = false);

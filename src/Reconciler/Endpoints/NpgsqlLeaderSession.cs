@@ -77,7 +77,8 @@ public sealed class NpgsqlLeaderSession : ILeaderSession
     {
         SlotName.Validate(slot);
         await using var command = new NpgsqlCommand(
-            "SELECT slot_name::text, slot_type, plugin::text, database::text, active, restart_lsn, confirmed_flush_lsn " +
+            "SELECT slot_name::text, slot_type, plugin::text, database::text, active, restart_lsn, confirmed_flush_lsn, " +
+            (HasFailoverSlots ? "failover " : "false ") +
             "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1::name",
             _connection)
         {
@@ -95,8 +96,12 @@ public sealed class NpgsqlLeaderSession : ILeaderSession
             reader.IsDBNull(3) ? null : reader.GetString(3),
             reader.GetBoolean(4),
             reader.IsDBNull(5) ? null : reader.GetFieldValue<NpgsqlLogSequenceNumber>(5),
-            reader.IsDBNull(6) ? null : reader.GetFieldValue<NpgsqlLogSequenceNumber>(6));
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<NpgsqlLogSequenceNumber>(6),
+            !reader.IsDBNull(7) && reader.GetBoolean(7));
     }
+
+    /// <summary>PostgreSQL 17 and later have failover slots (<c>pg_replication_slots.failover</c>, <c>failover =&gt; true</c>).</summary>
+    private bool HasFailoverSlots => _connection.PostgreSqlVersion.Major >= 17;
 
     /// <inheritdoc />
     /// <remarks>
@@ -109,7 +114,9 @@ public sealed class NpgsqlLeaderSession : ILeaderSession
         SlotName.Validate(slot);
         ArgumentException.ThrowIfNullOrEmpty(plugin);
         await using var command = new NpgsqlCommand(
-            "SELECT lsn FROM pg_catalog.pg_create_logical_replication_slot($1::name, $2::name)",
+            HasFailoverSlots
+                ? "SELECT lsn FROM pg_catalog.pg_create_logical_replication_slot($1::name, $2::name, false, false, true)"
+                : "SELECT lsn FROM pg_catalog.pg_create_logical_replication_slot($1::name, $2::name)",
             _connection)
         {
             Parameters =

@@ -35,6 +35,12 @@ public enum SlotProtection
     /// <summary>Matched by <c>ignore_slots</c>: Patroni leaves it alone (but does not copy it).</summary>
     Ignored,
 
+    /// <summary>
+    /// A PostgreSQL 17 failover slot: Patroni leaves it alone (patroni PR 3245) and standbys with
+    /// <c>sync_replication_slots</c> keep synced copies, so it survives a failover to a standby that synced it.
+    /// </summary>
+    Failover,
+
     /// <summary>Neither: Patroni drops it as an unknown slot on a config change, a restart or a role change.</summary>
     Unprotected,
 }
@@ -121,6 +127,10 @@ public sealed record SlotReport
         if (PermanentSlotWasMissing)
         {
             notes.Add("permanent slot was missing on the leader");
+        }
+        if (Protection == SlotProtection.Failover)
+        {
+            notes.Add("failover slot: standbys running sync_replication_slots keep synced copies");
         }
         if (Protection == SlotProtection.Unprotected)
         {

@@ -59,7 +59,11 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
             }
         }
 
-        var protection = ProtectionOf(slot, slotConfig, state?.Database ?? database, state?.Plugin ?? plugin);
+        // A slot the reconciler created is read back for its failover flag (PostgreSQL 17 creates it as a failover slot).
+        var failover = created
+            ? (await session.FindSlotAsync(slot, cancellationToken).ConfigureAwait(false))?.Failover ?? false
+            : state!.Failover;
+        var protection = ProtectionOf(slot, slotConfig, state?.Database ?? database, state?.Plugin ?? plugin, failover);
         var report = new SlotReport
         {
             Slot = slot,
@@ -84,11 +88,16 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
     public static bool IsValidSlotName(string? slot) => SlotName.IsValid(slot);
 
     /// <summary>Whether Patroni keeps <paramref name="slot"/> when it reloads its slot state.</summary>
-    public static SlotProtection ProtectionOf(string slot, PatroniSlotConfig config, string? database = "postgres", string? plugin = "test_decoding")
+    public static SlotProtection ProtectionOf(
+        string slot, PatroniSlotConfig config, string? database = "postgres", string? plugin = "test_decoding", bool failover = false)
     {
         if (config.PermanentSlots.Contains(slot, StringComparer.Ordinal))
         {
             return SlotProtection.Permanent;
+        }
+        if (failover)
+        {
+            return SlotProtection.Failover;
         }
         return config.IgnoreSlots.Any(rule => rule.Matches(slot, "logical", database, plugin))
             ? SlotProtection.Ignored

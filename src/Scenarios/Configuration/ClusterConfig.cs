@@ -40,6 +40,25 @@ public sealed record ClusterConfig
 
     public DcsFlavor Dcs { get; init; } = DcsFlavor.Etcd;
 
+    /// <summary>
+    /// PostgreSQL's major version: 15 (the default, what the real cluster runs) or 17, whose failover slots the model
+    /// simulates (slots created with <c>failover =&gt; true</c>, synced to the standbys by <c>sync_replication_slots</c>,
+    /// left alone by Patroni). PostgreSQL 17 runs on the model only.
+    /// </summary>
+    public int PostgresMajor { get; init; } = 15;
+
+    /// <summary>
+    /// PostgreSQL 17's <c>synchronized_standby_slots</c> on the leader, listing every other member's physical slot:
+    /// a failover slot's consumer receives (and so confirms) only WAL every listed standby has flushed.
+    /// </summary>
+    public bool SynchronizedStandbySlots { get; init; }
+
+    /// <summary>PostgreSQL 17 failover slots: slots the consumer or the reconciler create are synced to the standbys.</summary>
+    public bool FailoverSlots => PostgresMajor >= 17;
+
+    /// <summary>The PostgreSQL major versions a cluster may have.</summary>
+    public static IReadOnlyList<int> PostgresMajors { get; } = [15, 17];
+
     public static ClusterConfig Default { get; } = new();
 
     public IEnumerable<string> MemberNames => Enumerable.Range(1, Members).Select(MemberName);
@@ -63,8 +82,9 @@ public sealed record ClusterConfig
     /// <summary>Value equality, slot lists compared by content.</summary>
     public bool Equals(ClusterConfig? other) =>
         other is not null
-        && (Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs)
-        == (other.Members, other.Ttl, other.LoopWait, other.RetryTimeout, other.MaximumLagOnFailover, other.SynchronousMode, other.Dcs)
+        && (Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs, PostgresMajor, SynchronizedStandbySlots)
+        == (other.Members, other.Ttl, other.LoopWait, other.RetryTimeout, other.MaximumLagOnFailover, other.SynchronousMode, other.Dcs,
+            other.PostgresMajor, other.SynchronizedStandbySlots)
         && PermanentSlots.SequenceEqual(other.PermanentSlots)
         && IgnoreSlots.SequenceEqual(other.IgnoreSlots);
 
@@ -93,6 +113,14 @@ public sealed record ClusterConfig
         if (Ttl < LoopWait + RetryTimeout)
         {
             yield return $"ttl ({Ttl}) must be at least loop_wait + retry_timeout ({LoopWait + RetryTimeout}), as Patroni requires";
+        }
+        if (!PostgresMajors.Contains(PostgresMajor))
+        {
+            yield return $"postgres must be {string.Join(" or ", PostgresMajors)}, got {PostgresMajor}";
+        }
+        if (SynchronizedStandbySlots && !FailoverSlots)
+        {
+            yield return "synchronized_standby_slots needs postgres 17 (failover slots)";
         }
         if (MaximumLagOnFailover < 0)
         {

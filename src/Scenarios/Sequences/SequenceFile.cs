@@ -23,7 +23,7 @@ public static class SequenceFile
     private static readonly string[] ClusterFields =
     [
         "members", "ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "synchronous_mode",
-        "permanent_slots", "ignore_slots", "dcs",
+        "permanent_slots", "ignore_slots", "dcs", "postgres", "synchronized_standby_slots",
     ];
 
     private static readonly string[] PatchFields =
@@ -137,6 +137,8 @@ public static class SequenceFile
                 "etcd3" => DcsFlavor.Etcd3,
                 var other => throw reader.Error($"cluster: dcs '{other}' is unknown (etcd or etcd3)"),
             },
+            PostgresMajor = reader.OptionalInt(cluster, "postgres") ?? defaults.PostgresMajor,
+            SynchronizedStandbySlots = reader.OptionalBool(cluster, "synchronized_standby_slots") ?? defaults.SynchronizedStandbySlots,
         };
     }
 
@@ -249,7 +251,14 @@ public static class SequenceFile
         b.Append($"    \"synchronous_mode\": {Str(SynchronousModeNames.ToName(c.SynchronousMode))},\n");
         b.Append($"    \"permanent_slots\": {StrArray(c.PermanentSlots)},\n");
         b.Append($"    \"ignore_slots\": {StrArray(c.IgnoreSlots)},\n");
-        b.Append($"    \"dcs\": {Str(c.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd")}\n");
+        b.Append($"    \"dcs\": {Str(c.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd")}");
+        // PostgreSQL 17 fields only when set, so files written before them stay byte for byte what the writer writes.
+        if (c.PostgresMajor != ClusterConfig.Default.PostgresMajor || c.SynchronizedStandbySlots)
+        {
+            b.Append($",\n    \"postgres\": {Num(c.PostgresMajor)}");
+            b.Append($",\n    \"synchronized_standby_slots\": {(c.SynchronizedStandbySlots ? "true" : "false")}");
+        }
+        b.Append('\n');
         b.Append("  },\n");
         if (sequence.Steps.IsEmpty)
         {

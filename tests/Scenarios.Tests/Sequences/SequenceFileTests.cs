@@ -144,6 +144,8 @@ public sealed class SequenceFileTests
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"members\": 0}, \"steps\": []}", "cluster: members must be 1..9")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"ttl\": 3}, \"steps\": []}", "must be at least loop_wait + retry_timeout")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"dcs\": \"zookeeper\"}, \"steps\": []}", "dcs 'zookeeper' is unknown")]
+    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"postgres\": 16}, \"steps\": []}", "cluster: postgres must be 15 or 17, got 16")]
+    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"synchronized_standby_slots\": true}, \"steps\": []}", "cluster: synchronized_standby_slots needs postgres 17")]
     public void Parse_OfABadFile_SaysWhatIsWrongInOneLine(string json, string expected)
     {
         var error = Assert.Throws<SequenceFormatException>(() => SequenceFile.Parse(json, "bad.json"));
@@ -183,6 +185,27 @@ public sealed class SequenceFileTests
         Assert.Equal(4, sequence.Config.RetryTimeout);
         Assert.Equal(1_048_576, sequence.Config.MaximumLagOnFailover);
         Assert.Equal(DcsFlavor.Etcd, sequence.Config.Dcs);
+        Assert.Equal(15, sequence.Config.PostgresMajor);
+        Assert.False(sequence.Config.SynchronizedStandbySlots);
         Assert.Empty(sequence.Steps);
+    }
+
+    [Fact]
+    public void WriteAndParse_OfAPostgres17Cluster_KeepsFailoverSlotOptionsAndOnlyThenWritesThem()
+    {
+        // Given a PostgreSQL 17 cluster with synchronized_standby_slots, and the same cluster on 15
+        var pg17 = new Sequence(new ClusterConfig { PostgresMajor = 17, SynchronizedStandbySlots = true }, [new CreateSlot("s1")]);
+        var pg15 = pg17 with { Config = ClusterConfig.Default };
+
+        // When both are written and the first is read back
+        var written = SequenceFile.Write(pg17);
+        var parsed = SequenceFile.Parse(written, "pg17.json");
+
+        // Then the options survive, and a 15 cluster's file has no PostgreSQL 17 fields at all
+        Assert.Contains("\"dcs\": \"etcd\",\n    \"postgres\": 17,\n    \"synchronized_standby_slots\": true\n  },", written, StringComparison.Ordinal);
+        Assert.Equal(pg17.Config, parsed.Config);
+        Assert.True(parsed.Config.FailoverSlots);
+        Assert.Equal(written, SequenceFile.Write(parsed));
+        Assert.DoesNotContain("postgres\"", SequenceFile.Write(pg15), StringComparison.Ordinal);
     }
 }
