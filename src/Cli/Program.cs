@@ -9,8 +9,8 @@ namespace PatroniModel.Cli;
 public static class Program
 {
     public const string Usage =
-        "usage: patroni-model explore [--seed S] [--runs N]\n" +
-        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--real]\n" +
+        "usage: patroni-model explore [--seed S] [--runs N] [--postgres 17]\n" +
+        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
         "       patroni-model bench [--steps 30] [--members 3] [--seconds 20]";
 
     public static async Task<int> Main(string[] args)

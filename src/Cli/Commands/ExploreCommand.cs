@@ -6,7 +6,8 @@ using PatroniModel.Model;
 namespace PatroniModel.Cli.Commands;
 
 /// <summary>
-/// <c>patroni-model explore [--seed S] [--runs N]</c>: the property suite's generators and properties on the model, outside xUnit.
+/// <c>patroni-model explore [--seed S] [--runs N] [--postgres 17]</c>: the property suite's generators and properties on the
+/// model, outside xUnit; <c>--postgres 17</c> explores the PostgreSQL 17 failover-slot sequences instead.
 /// Prints progress and <c>explored N sequences (M steps) in T s, K failures</c>; exits 0 when every property held, 1 when one
 /// failed (the shrunk sequence is written to <c>artifacts/property/&lt;utc&gt;/sequence.json</c>), 2 on bad input.
 /// The same seed explores the same sequences, so it prints the same summary (but the time).
@@ -15,21 +16,23 @@ public static class ExploreCommand
 {
     public static Task<int> RunAsync(string[] args)
     {
-        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs" });
+        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs", "--postgres" });
         if (options.Positional.Count > 0)
         {
-            throw new UsageException($"explore takes no argument '{options.Positional[0]}' (explore [--seed S] [--runs N])");
+            throw new UsageException($"explore takes no argument '{options.Positional[0]}' (explore [--seed S] [--runs N] [--postgres 17])");
         }
+        var generator = Generator(options);
         var runs = options.Int("--runs", ExplorationSettings.DefaultRuns);
         var (seed, gamma) = ParseSeed(options.String("--seed"));
         var seedText = gamma is { } g ? $"{seed},{g}" : seed.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"exploring {runs} sequences on the model, seed {seedText}");
+        Console.WriteLine($"exploring {runs} {(generator == Explorer.FailoverSlotArbitrary ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {seedText}");
 
         using var runtime = new ModelRuntime();
         var explorer = new Explorer(new ModelClusterFactory(runtime));
         var report = explorer.Explore(new ExplorationSettings(seed, runs, gamma), p =>
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {p.Sequences}/{runs} sequences, {p.Steps} steps, {p.Sequences / Math.Max(0.001, p.Elapsed.TotalSeconds):F0} sequences/s")));
+                $"  {p.Sequences}/{runs} sequences, {p.Steps} steps, {p.Sequences / Math.Max(0.001, p.Elapsed.TotalSeconds):F0} sequences/s")),
+            generator);
         if (report.Failure is { } failure)
         {
             var path = failure.Save();
@@ -40,6 +43,14 @@ public static class ExploreCommand
         Console.WriteLine(report.Summary());
         return Task.FromResult(ExitCodes.Ok);
     }
+
+    /// <summary>The generator <c>--postgres</c> picks: 15 (the default) or 17 (failover slots).</summary>
+    internal static FsCheck.Arbitrary<PatroniModel.Scenarios.Sequences.Sequence> Generator(Options options) => options.String("--postgres") switch
+    {
+        null or "15" => Explorer.Arbitrary,
+        "17" => Explorer.FailoverSlotArbitrary,
+        var other => throw new UsageException($"--postgres must be 15 or 17, got '{other}'"),
+    };
 
     /// <summary><c>S</c> (FsCheck derives gamma) or <c>S,G</c>; without <c>--seed</c> a fresh seed, printed so the run can be repeated.</summary>
     private static (ulong Seed, ulong? Gamma) ParseSeed(string? text)

@@ -23,8 +23,12 @@ public static class ReplayCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts" });
+        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres" });
         var (sequence, source) = Load(options);
+        if (options.Has("--real") && sequence.Config.PostgresMajor != PatroniClusterBuilder.RealPostgresMajor)
+        {
+            throw new UsageException($"{source}: postgres {sequence.Config.PostgresMajor} runs on the model only; the real cluster runs PostgreSQL {PatroniClusterBuilder.RealPostgresMajor} (replay it without --real)");
+        }
         var directory = ArtifactWriter.CreateDirectory("replay", DateTimeOffset.UtcNow, options.String("--artifacts") ?? Counterexample.ArtifactsRoot());
         var output = new ProgressOutput();
 
@@ -97,7 +101,7 @@ public static class ReplayCommand
             {
                 throw new UsageException("replay takes a sequence file or --seed, not both");
             }
-            return (FromSeed(seed), $"property seed {seed}");
+            return (FromSeed(seed, ExploreCommand.Generator(options)), $"property seed {seed}");
         }
         if (options.Positional.Count != 1)
         {
@@ -113,7 +117,7 @@ public static class ReplayCommand
     /// Regenerates the sequence FsCheck generated for a property's <c>seed,gamma,size</c> (as printed by a failure): the
     /// first case of a one-test check replayed from that random state is exactly that sequence.
     /// </summary>
-    public static Sequence FromSeed(string text)
+    public static Sequence FromSeed(string text, FsCheck.Arbitrary<Sequence>? generator = null)
     {
         var parts = text.Split(',');
         if (parts.Length != 3
@@ -128,7 +132,7 @@ public static class ReplayCommand
             .WithMaxTest(1)
             .WithQuietOnSuccess(true)
             .WithReplay(Microsoft.FSharp.Core.FSharpOption<Replay>.Some(new Replay(new Rnd(seed, gamma), Microsoft.FSharp.Core.FSharpOption<int>.Some(size))));
-        Prop.ForAll(Explorer.Arbitrary, sequence =>
+        Prop.ForAll(generator ?? Explorer.Arbitrary, sequence =>
         {
             generated ??= sequence;
             return true;

@@ -52,6 +52,19 @@ public static class SequenceGenerators
             MaximumLagOnFailover = lag,
         };
 
+    /// <summary>
+    /// PostgreSQL 17 sequences: the configurations of <see cref="Configs"/> on <c>postgres: 17</c> (slots the consumer and the
+    /// reconciler create are failover slots), half of them with <c>synchronized_standby_slots</c>. A separate generator, so the
+    /// default run's seeds keep giving the sequences they always gave.
+    /// </summary>
+    public static Gen<Sequence> FailoverSlotSequences() =>
+        Gen.Sized(size =>
+            from config in Configs()
+            from synchronizedStandbySlots in Gen.Elements(true, false)
+            from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
+            from sequence in SequenceOf(config with { PostgresMajor = 17, SynchronizedStandbySlots = synchronizedStandbySlots }, length, healingTail: true)
+            select sequence);
+
     /// <summary>Sequences whose length grows with FsCheck's size (4 to about 36 steps plus the healing tail).</summary>
     public static Gen<Sequence> Sequences() =>
         Gen.Sized(size =>

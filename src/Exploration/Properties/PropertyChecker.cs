@@ -8,7 +8,8 @@ using PatroniModel.Scenarios.Wal;
 namespace PatroniModel.Exploration.Properties;
 
 /// <summary>
-/// Checks the eight properties of issue 4 after every step of one run, from the observations before and after the step,
+/// Checks the eight properties of issue 4 (and, on PostgreSQL 17 with synchronized_standby_slots, the failover-slot promise)
+/// after every step of one run, from the observations before and after the step,
 /// the step's result and the cluster's timeline history. One instance per run: it remembers when members were thawed,
 /// since when every member is healthy, and the WAL positions each timeline's writable member reached.
 /// </summary>
@@ -26,6 +27,7 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
     private readonly HashSet<int> manualTimelines = [];
     private readonly HashSet<int> judgedTimelines = [];
     private readonly Dictionary<int, IReadOnlyList<TimelineEnd>> histories = [];
+    private readonly Dictionary<string, ConsumerPosition> decodedTo = new(StringComparer.Ordinal);
     private long? healthySince;
     private bool strictThroughout = true;
 
@@ -72,6 +74,7 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
             }
         }
         Record(after);
+        RecordDecoded(step, result, before, after);
         return Reconcile(index, step, result, before, after)
                ?? OneWritableLeader(index, after)
                ?? Durability(index, after)
@@ -135,6 +138,14 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
             if (ended is null || position > ended.SwitchPoint)
             {
                 var fork = ended?.SwitchPoint;
+                // PostgreSQL 17's promise: with synchronized_standby_slots a failover slot's consumer only receives WAL every
+                // standby flushed, so the changes it decoded are on whichever standby is promoted: no phantoms.
+                if (reconcile.LastConfirmed is null && decodedTo.TryGetValue(reconcile.SlotName, out var decoded) && decoded == c)
+                {
+                    return new PropertyViolation(PropertyLabels.FailoverSlots, index,
+                        $"the consumer decoded {position} on timeline {c.Timeline} past the fork at {Show(fork)} of {leader.Name}'s timeline {leader.Timeline}, "
+                        + "although synchronized_standby_slots should have held it behind every standby");
+                }
                 return report.Outcome == ReconcileOutcome.Diverged && report.Fork == fork
                     ? null
                     : Fail(PropertyLabels.Divergence,
@@ -195,6 +206,35 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
         return report.Outcome == ReconcileOutcome.RecreatedNoGap && report.SlotPosition == point
             ? null
             : Fail(PropertyLabels.NoFalseAlarm, $"re-created at {point}, no gap (WAL had not moved past the consumer's {start})");
+    }
+
+    /// <summary>
+    /// Remembers a consumer position that a consume step reached by decoding a failover slot under synchronized_standby_slots
+    /// (not one set by creating or re-creating the slot). On PostgreSQL 17 the slots the consumer and the reconciler create are
+    /// failover slots; Patroni's permanent slots, and slots kept only by ignore_slots, are not.
+    /// </summary>
+    private void RecordDecoded(Step step, StepResult result, Observation before, Observation after)
+    {
+        if (step is not Consume consume || result.Status != StepStatus.Ok || after.Consumers.IsDefaultOrEmpty)
+        {
+            return;
+        }
+        if (!Config.SynchronizedStandbySlots || Config.PermanentSlots.Contains(consume.SlotName) || Config.IgnoreSlots.Contains(consume.SlotName))
+        {
+            decodedTo.Remove(consume.SlotName);
+            return;
+        }
+        var now = after.Consumers.FirstOrDefault(c => c.Slot == consume.SlotName);
+        var was = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == consume.SlotName);
+        if (now is not null && (was is null || now.LastConfirmed > was.LastConfirmed))
+        {
+            decodedTo[consume.SlotName] = now;
+        }
+        else if (now != was)
+        {
+            // Nothing decoded, only the position re-labelled with the leader's timeline: not WAL the consumer received there.
+            decodedTo.Remove(consume.SlotName);
+        }
     }
 
     /// <summary>Property 5: no two members accept writes at once, except a thawed ex-leader inside the bounded frozen-leader window.</summary>

@@ -12,11 +12,14 @@ public static class PropertyLabels
     public const string Convergence = "convergence";
     public const string Liveness = "liveness";
 
+    /// <summary>PostgreSQL 17 with synchronized_standby_slots: a consumer never receives WAL a promoted standby lacks.</summary>
+    public const string FailoverSlots = "failover slots";
+
     /// <summary>Not a property: the cluster threw while applying or observing a step (a bug in the model or the reconciler).</summary>
     public const string Crash = "crash";
 
     public static IReadOnlyList<string> All { get; } =
-        [GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness];
+        [GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots];
 }
 
 /// <summary>A property that did not hold after step <paramref name="StepIndex"/>: its label and one line saying why.</summary>

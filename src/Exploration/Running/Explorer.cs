@@ -67,6 +67,9 @@ public sealed class Explorer(ISimulatedClusterFactory factory)
     /// <summary>The lagging-candidate episodes (<see cref="SequenceGenerators.LaggingCandidateSequences"/>).</summary>
     public static Arbitrary<Sequence> LaggingCandidateArbitrary { get; } = Arb.From(SequenceGenerators.LaggingCandidateSequences());
 
+    /// <summary>PostgreSQL 17 failover-slot sequences (<see cref="SequenceGenerators.FailoverSlotSequences"/>).</summary>
+    public static Arbitrary<Sequence> FailoverSlotArbitrary { get; } = Arb.From(SequenceGenerators.FailoverSlotSequences());
+
     public RunOutcome Run(Sequence sequence) => SequenceRunner.Run(factory, sequence);
 
     /// <summary>Explores <see cref="Arbitrary"/>'s sequences, or <paramref name="generator"/>' (a focused generator).</summary>

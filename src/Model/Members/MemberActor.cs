@@ -1115,7 +1115,7 @@ public sealed class MemberActor : ReceiveActor
     private (Lsn End, string? HeldBackBy) DecodableEnd(LogicalSlot slot)
     {
         var end = _pg.EndLsn;
-        if (!_config.SynchronizedStandbySlots || !slot.Failover)
+        if (!_config.SynchronizedStandbySlots || !slot.Failover || _world.Options.PlantedBugIgnoreSynchronizedStandbySlots)
         {
             return (end, null);
         }

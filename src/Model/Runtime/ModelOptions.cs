@@ -18,6 +18,12 @@ public sealed record ModelOptions
     public bool PlantedBugPromoteBeyondMaximumLag { get; init; }
 
     /// <summary>
+    /// A deliberately wrong model (for the property suite's teeth): on PostgreSQL 17 the primary decodes failover slots to
+    /// the end of WAL, ignoring <c>synchronized_standby_slots</c>.
+    /// </summary>
+    public bool PlantedBugIgnoreSynchronizedStandbySlots { get; init; }
+
+    /// <summary>
     /// Replication lag: each WAL record reaches each replica after a delay drawn from the cluster's seeded random in
     /// [0, this] milliseconds (order kept). 0 (the default) streams immediately, as measured on a healthy local network.
     /// </summary>

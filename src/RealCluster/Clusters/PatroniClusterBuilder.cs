@@ -17,6 +17,9 @@ namespace PatroniModel.RealCluster.Clusters;
 /// </summary>
 public sealed record PatroniClusterBuilder
 {
+    /// <summary>The PostgreSQL major version of the real cluster's image (Debian bookworm's); PostgreSQL 17 runs on the model only.</summary>
+    public const int RealPostgresMajor = 15;
+
     /// <summary>The cluster's configuration (members, ttl, loop_wait, retry_timeout, slots, DCS flavor).</summary>
     public ClusterConfig Config { get; init; } = ClusterConfig.Default;
 
@@ -85,6 +88,10 @@ public sealed record PatroniClusterBuilder
     public async Task<PatroniCluster> BuildAsync(CancellationToken cancellationToken = default)
     {
         var problems = Config.Problems().ToList();
+        if (Config.PostgresMajor != RealPostgresMajor)
+        {
+            problems.Add($"postgres {Config.PostgresMajor} runs on the model only; the real cluster runs PostgreSQL {RealPostgresMajor}");
+        }
         if (problems.Count > 0)
         {
             throw new ArgumentException("invalid cluster configuration: " + string.Join("; ", problems));

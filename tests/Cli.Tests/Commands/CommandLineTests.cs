@@ -89,6 +89,43 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Replay_OfAPostgres17Sequence_RunsOnTheModel_AndRefusesRealWithOneLine()
+    {
+        // Given a PostgreSQL 17 sequence: a failover slot synced to the standbys, then a hard leader kill
+        var path = Path.Combine(workDirectory, "pg17.json");
+        await File.WriteAllTextAsync(path, """
+            {"format": "patroni-model/sequence@1", "cluster": {"postgres": 17, "synchronized_standby_slots": true}, "steps": [
+              {"kind": "create-slot", "slot": "s1"}, {"kind": "write", "rows": 3}, {"kind": "consume", "slot": "s1"},
+              {"kind": "wait", "seconds": 5}, {"kind": "kill", "member": "pg1"}, {"kind": "settle"}, {"kind": "reconcile", "slot": "s1"}
+            ]}
+            """);
+
+        // When it is replayed on the model, and on reality
+        var (exit, output, error) = await RunAsync("replay", path, "--artifacts", workDirectory);
+        var (realExit, realOutput, realError) = await RunAsync("replay", path, "--real", "--artifacts", workDirectory);
+
+        // Then the model finds the synced failover slot on the new leader (no alarm), and --real refuses before starting anything
+        Assert.True(exit == 0, output + error);
+        Assert.Matches(@"  6 reconcile s1 => found on pg[23]\n", output);
+        Assert.Equal(2, realExit);
+        Assert.Equal("", realOutput);
+        Assert.Equal($"patroni-model: {path}: postgres 17 runs on the model only; the real cluster runs PostgreSQL 15 (replay it without --real)", realError.TrimEnd());
+    }
+
+    [Fact]
+    public async Task Explore_WithPostgres17_ExploresFailoverSlotSequencesAndRejectsOtherVersions()
+    {
+        var (exit, output, _) = await RunAsync("explore", "--seed", "7", "--runs", "50", "--postgres", "17");
+        var (badExit, _, badError) = await RunAsync("explore", "--postgres", "16");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("exploring 50 PostgreSQL 17 failover-slot sequences on the model, seed 7", output, StringComparison.Ordinal);
+        Assert.Contains("explored 50 sequences", output, StringComparison.Ordinal);
+        Assert.Equal(2, badExit);
+        Assert.Equal("patroni-model: --postgres must be 15 or 17, got '16'", badError.TrimEnd());
+    }
+
+    [Fact]
     public async Task Replay_OfAMissingFile_ExitsTwo()
     {
         var (exit, _, error) = await RunAsync("replay", Path.Combine(workDirectory, "missing.json"));
