@@ -224,15 +224,18 @@ public sealed class PropertyChecker(ISimulatedCluster cluster)
             decodedTo.Remove(consume.SlotName);
             return;
         }
+        // Decoding happened only past where the slot stood on the leader before the step: a consume that merely takes over the
+        // slot's position (its creation point, say) received nothing there.
         var now = after.Consumers.FirstOrDefault(c => c.Slot == consume.SlotName);
-        var was = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == consume.SlotName);
-        if (now is not null && (was is null || now.LastConfirmed > was.LastConfirmed))
+        var slotBefore = before.LeaderMember?.Slots is { IsDefaultOrEmpty: false } slots
+            ? slots.FirstOrDefault(s => s.Name == consume.SlotName)?.ConfirmedFlush
+            : null;
+        if (now is not null && slotBefore is { } from && now.LastConfirmed > from)
         {
             decodedTo[consume.SlotName] = now;
         }
-        else if (now != was)
+        else
         {
-            // Nothing decoded, only the position re-labelled with the leader's timeline: not WAL the consumer received there.
             decodedTo.Remove(consume.SlotName);
         }
     }

@@ -737,7 +737,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
     }
 
-    /// <summary>Null when there is exactly one leader and every running, reachable member streams from it on its timeline.</summary>
+    /// <summary>Null when there is exactly one leader and every running, reachable member streams from it on its timeline and has replayed its WAL.</summary>
     internal string? Unsettled()
     {
         var view = ReadDcs();
@@ -769,6 +769,11 @@ public sealed class ModelCluster : ICluster, IDisposable
             if (!m.Streaming || m.Upstream != holder || m.Timeline != leader.Timeline)
             {
                 return $"{name} does not stream from {holder} on tl{leader.Timeline} (upstream {m.Upstream ?? "none"}, tl{m.Timeline})";
+            }
+            if (m.EndLsn < leader.EndLsn)
+            {
+                // Only with ModelOptions.MaxReplicationDelayMilliseconds: records still on their way.
+                return $"{name} has replayed {m.EndLsn}, {holder} is at {leader.EndLsn}";
             }
             replicas++;
         }

@@ -59,7 +59,8 @@ public sealed class FailoverSlotPropertyTests(ModelRuntimeFixture fixture, ITest
     [Fact]
     public void Explore_Postgres17FailoverSlotSequences_EveryPropertyHolds()
     {
-        // Given the model on PostgreSQL 17
+        // Given the model on PostgreSQL 17 (streaming at once: with ModelOptions.MaxReplicationDelayMilliseconds a switchover
+        // does not yet wait for WAL in flight to the candidate, which a clean PostgreSQL shutdown does; see src/Model/README.md)
         var explorer = new Explorer(new ModelClusterFactory(fixture.Runtime));
 
         // When 2,000 failover-slot sequences run (half with synchronized_standby_slots; members killed, frozen, cut off)
