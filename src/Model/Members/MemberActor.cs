@@ -1004,9 +1004,13 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" does not exist on {_name}"));
             return;
         }
-        var (end, heldBackBy) = DecodableEnd(slot);
-        slot.Advance(end);
-        Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name, heldBackBy));
+        if (StandbyHoldingBack(slot) is { } standby)
+        {
+            Sender.Tell(new MemberAnswer(false, $"{StandbyWait}: {standby.Name} has flushed {standby.Flushed}, the end of WAL is {_pg.EndLsn}"));
+            return;
+        }
+        slot.Advance(_pg.EndLsn);
+        Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name));
     }
 
     private void OnCreateSlot(CreateSlot m)
@@ -1107,33 +1111,36 @@ public sealed class MemberActor : ReceiveActor
         }
     }
 
+    /// <summary>The start of a consume refusal while synchronized_standby_slots waits for a standby.</summary>
+    public const string StandbyWait = "waiting for synchronized_standby_slots";
+
     /// <summary>
-    /// How far logical decoding of <paramref name="slot"/> may go: the end of WAL, or on PostgreSQL 17 with
-    /// synchronized_standby_slots for a failover slot, the least WAL position every other member's physical slot has
-    /// flushed (a standby that never streamed from this primary holds it at the slot's position), with the member that held it back.
+    /// On PostgreSQL 17 with synchronized_standby_slots, decoding a failover slot through the SQL functions first waits until
+    /// every listed standby (every other member's physical slot) has flushed the end of WAL: the first standby that has not
+    /// (one that never streamed from this primary counts as nothing flushed), or null when decoding may go ahead.
     /// </summary>
-    private (Lsn End, string? HeldBackBy) DecodableEnd(LogicalSlot slot)
+    private (string Name, string Flushed)? StandbyHoldingBack(LogicalSlot slot)
     {
-        var end = _pg.EndLsn;
         if (!_config.SynchronizedStandbySlots || !slot.Failover || _world.Options.PlantedBugIgnoreSynchronizedStandbySlots)
         {
-            return (end, null);
+            return null;
         }
-        string? heldBackBy = null;
         foreach (var standby in _config.MemberNames)
         {
             if (standby == _name)
             {
                 continue;
             }
-            var flushed = _standbyReplay.TryGetValue(standby, out var at) ? at : slot.ConfirmedFlush;
-            if (flushed < end)
+            if (!_standbyReplay.TryGetValue(standby, out var flushed))
             {
-                end = flushed;
-                heldBackBy = standby;
+                return (standby, "nothing from this primary");
+            }
+            if (flushed < _pg.EndLsn)
+            {
+                return (standby, flushed.ToString());
             }
         }
-        return (end, heldBackBy);
+        return null;
     }
 
     // ---------------------------------------------------------------- Patroni's slot management

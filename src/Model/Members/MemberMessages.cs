@@ -47,8 +47,7 @@ public sealed record RowRejected(long RowId, string Member, string Reason);
 public sealed record RowFailed(long RowId, string Member, string Reason);
 public sealed record AppendWal(WalKind Kind, long Bytes);
 public sealed record ConsumeSlot(string Slot);
-/// <param name="HeldBackBy">On PostgreSQL 17 with synchronized_standby_slots: the standby whose flushed WAL kept the consumer from the end of WAL, if one did.</param>
-public sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member, string? HeldBackBy = null);
+public sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member);
 
 // Reads and SQL the driver and the reconciler's session send.
 /// <summary>Read a member's state; <paramref name="WithRows"/> also copies its rows and computes their digest (observations only).</summary>

@@ -407,17 +407,31 @@ public sealed class ModelCluster : ICluster, IDisposable
         {
             return StepResult.Refused(step, $"the leader {holder} does not answer ({Describe(holder)})");
         }
-        _box.Clear();
-        _wiring.Consumer.Tell(new ConsumeOn(step.SlotName, MemberRef(holder), _wiring.Sink));
-        if (_box.Take<SlotConsumed>() is { } consumed)
+        // On PostgreSQL 17 with synchronized_standby_slots, pg_logical_slot_get_changes on a failover slot first waits until
+        // every listed standby confirmed the end of WAL (WaitForStandbyConfirmation): the step waits as long as the real one.
+        var deadline = _world.Now + ModelTimings.ConsumeWaitTimeout;
+        while (true)
         {
             _box.Clear();
-            var held = consumed.HeldBackBy is { } standby ? $" (held back by synchronized_standby_slots: {standby} has not flushed further)" : "";
-            return StepResult.Ok(step, $"confirmed {consumed.Lsn} on {consumed.Member} tl{consumed.Timeline}{held}");
+            _wiring.Consumer.Tell(new ConsumeOn(step.SlotName, MemberRef(holder), _wiring.Sink));
+            if (_box.Take<SlotConsumed>() is { } consumed)
+            {
+                _box.Clear();
+                return StepResult.Ok(step, $"confirmed {consumed.Lsn} on {consumed.Member} tl{consumed.Timeline}");
+            }
+            var refused = _box.Take<MemberAnswer>();
+            _box.Clear();
+            if (refused?.Detail.StartsWith(MemberActor.StandbyWait, StringComparison.Ordinal) == true && _world.Now < deadline)
+            {
+                _world.Clock.RunUntil(Math.Min(deadline, _world.Now + ModelTimings.WriteInterval));
+                ThrowIfActorFailed();
+                if (ReadDcs().Lease?.Holder == holder && Reachable(holder))
+                {
+                    continue;
+                }
+            }
+            return StepResult.Refused(step, refused?.Detail ?? $"{holder} did not answer");
         }
-        var refused = _box.Take<MemberAnswer>();
-        _box.Clear();
-        return StepResult.Refused(step, refused?.Detail ?? $"{holder} did not answer");
     }
 
     private StepResult AppendToLeader(Step step, WalKind kind, long bytes)

@@ -36,6 +36,9 @@ public static class ModelTimings
     /// <summary>The client writes one row, one transaction each, every this many ms (about 3 writes in a 0.3 s window).</summary>
     public const long WriteInterval = 100;
 
+    /// <summary>How long a consume waits for the standbys synchronized_standby_slots lists (the real step's statement timeout).</summary>
+    public const long ConsumeWaitTimeout = 5_000;
+
     /// <summary>A commit that waits (synchronous commit) fails after this long.</summary>
     public const long CommitTimeout = 5_000;
 

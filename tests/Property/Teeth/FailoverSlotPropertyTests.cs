@@ -37,7 +37,7 @@ public sealed class FailoverSlotPropertyTests(ModelRuntimeFixture fixture, ITest
 
         // Then the consumer was held back, pg2 was promoted, and nothing diverged
         Assert.True(outcome.Passed, $"{outcome.Violation}\n{outcome.History()}");
-        Assert.Contains("held back by synchronized_standby_slots", outcome.Steps[4].Result.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("waiting for synchronized_standby_slots: pg2", outcome.Steps[4].Result.Detail, StringComparison.Ordinal);
         Assert.Equal("pg2", outcome.Steps[^1].After.Leader);
         Assert.NotEqual(PatroniModel.Scenarios.Observations.ReconcileOutcome.Diverged, outcome.Steps[^1].Result.Reconcile!.Outcome);
     }
