@@ -1204,16 +1204,9 @@ public sealed class MemberActor : ReceiveActor
                 }
                 continue;
             }
-            if (slot.Failover)
+            if (slot.IsCopy && slot.Failover)
             {
-                // Patroni leaves failover slots alone (patroni PR 3245), except a standby's own, synced = false (the
-                // demoted ex-primary's): it drops those so the slotsync worker can sync them (patroni PR 3493).
-                if (_pg.IsPrimary || slot.IsCopy)
-                {
-                    continue;
-                }
-                _pg.Slots.Remove(slot.Name);
-                Record(ModelEventKinds.SlotDropped, $"{slot.Name} (failover slot with synced = false on a standby after {reason}: dropped for the slotsync worker)");
+                // A standby's synced slot: Patroni 4.0.7 tries to drop it as unknown, PostgreSQL 17 refuses during recovery.
                 continue;
             }
             if (!slot.IsCopy && _config.IgnoreSlots.Contains(slot.Name))

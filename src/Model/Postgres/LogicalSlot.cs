@@ -17,7 +17,7 @@ public sealed class LogicalSlot(string name, Lsn confirmedFlush, bool isCopy, lo
 
     /// <summary>
     /// A PostgreSQL 17 failover slot (<c>failover =&gt; true</c>): on the primary the slotsync worker of each standby copies it
-    /// (a copy with <see cref="IsCopy"/> is a synced slot, <c>synced = true</c>); Patroni leaves it alone.
+    /// (a copy with <see cref="IsCopy"/> is a synced slot, <c>synced = true</c>). Patroni 4.0.7 treats it as any other slot.
     /// </summary>
     public bool Failover { get; init; }
 

@@ -35,12 +35,6 @@ public enum SlotProtection
     /// <summary>Matched by <c>ignore_slots</c>: Patroni leaves it alone (but does not copy it).</summary>
     Ignored,
 
-    /// <summary>
-    /// A PostgreSQL 17 failover slot: Patroni leaves it alone (patroni PR 3245) and standbys with
-    /// <c>sync_replication_slots</c> keep synced copies, so it survives a failover to a standby that synced it.
-    /// </summary>
-    Failover,
-
     /// <summary>Neither: Patroni drops it as an unknown slot on a config change, a restart or a role change.</summary>
     Unprotected,
 }
@@ -91,6 +85,12 @@ public sealed record SlotReport
     /// <summary>The slot is a permanent slot that was missing on the leader (patroni issue 1056: Patroni re-creates it at the current LSN).</summary>
     public bool PermanentSlotWasMissing { get; init; }
 
+    /// <summary>
+    /// A PostgreSQL 17 failover slot (<c>pg_replication_slots.failover</c>): standbys running <c>sync_replication_slots</c>
+    /// keep synced copies. Patroni up to 4.0 still drops it as unknown unless it is in <c>ignore_slots</c>.
+    /// </summary>
+    public bool FailoverSlot { get; init; }
+
     /// <summary>The reconciler created the slot during this call.</summary>
     public bool CreatedByReconciler { get; init; }
 
@@ -128,11 +128,13 @@ public sealed record SlotReport
         {
             notes.Add("permanent slot was missing on the leader");
         }
-        if (Protection == SlotProtection.Failover)
+        if (FailoverSlot)
         {
-            notes.Add("failover slot: standbys running sync_replication_slots keep synced copies");
+            notes.Add(Protection == SlotProtection.Unprotected
+                ? "failover slot, but Patroni (4.0 and older) drops it as unknown: add it to ignore_slots so standbys' synced copies survive"
+                : "failover slot: standbys running sync_replication_slots keep synced copies");
         }
-        if (Protection == SlotProtection.Unprotected)
+        if (Protection == SlotProtection.Unprotected && !FailoverSlot)
         {
             notes.Add("unprotected: Patroni drops it on a config change, restart or role change (make it permanent or add it to ignore_slots)");
         }
@@ -155,6 +157,7 @@ public sealed record SlotReport
         Fork?.Lsn?.ToString(),
         Phantoms is { } p ? new GapRecord(p.Start.ToString(), p.End.ToString(), p.Bytes) : null,
         Protection.ToString(),
+        FailoverSlot,
         PermanentSlotWasMissing,
         IsAlarm), JsonOptions);
 
@@ -180,6 +183,7 @@ public sealed record SlotReport
         string? Fork,
         GapRecord? Phantoms,
         string Protection,
+        bool FailoverSlot,
         bool PermanentSlotWasMissing,
         bool Alarm);
 }

@@ -63,7 +63,7 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
         var failover = created
             ? (await session.FindSlotAsync(slot, cancellationToken).ConfigureAwait(false))?.Failover ?? false
             : state!.Failover;
-        var protection = ProtectionOf(slot, slotConfig, state?.Database ?? database, state?.Plugin ?? plugin, failover);
+        var protection = ProtectionOf(slot, slotConfig, state?.Database ?? database, state?.Plugin ?? plugin);
         var report = new SlotReport
         {
             Slot = slot,
@@ -75,6 +75,7 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
             Protection = protection,
             PermanentSlotWasMissing = protection == SlotProtection.Permanent && created,
             CreatedByReconciler = created,
+            FailoverSlot = failover,
             Fork = fork,
         };
 
@@ -88,16 +89,11 @@ public sealed class SlotReconciler(IPatroniEndpoint endpoint, string plugin = "t
     public static bool IsValidSlotName(string? slot) => SlotName.IsValid(slot);
 
     /// <summary>Whether Patroni keeps <paramref name="slot"/> when it reloads its slot state.</summary>
-    public static SlotProtection ProtectionOf(
-        string slot, PatroniSlotConfig config, string? database = "postgres", string? plugin = "test_decoding", bool failover = false)
+    public static SlotProtection ProtectionOf(string slot, PatroniSlotConfig config, string? database = "postgres", string? plugin = "test_decoding")
     {
         if (config.PermanentSlots.Contains(slot, StringComparer.Ordinal))
         {
             return SlotProtection.Permanent;
-        }
-        if (failover)
-        {
-            return SlotProtection.Failover;
         }
         return config.IgnoreSlots.Any(rule => rule.Matches(slot, "logical", database, plugin))
             ? SlotProtection.Ignored

@@ -9,47 +9,58 @@ using Xunit;
 namespace PatroniModel.Tests.ModelTests.Scenarios;
 
 /// <summary>
-/// The PostgreSQL 17 option of the model (DOMAIN.md): slots created with <c>failover =&gt; true</c>, synced to the standbys by
-/// their slotsync workers, left alone by Patroni (patroni PR 3245), and <c>synchronized_standby_slots</c> holding the
-/// consumer behind the standbys. The real cluster runs PostgreSQL 15, so these run on the model only.
+/// The PostgreSQL 17 option of the model (DOMAIN.md), with the Patroni the real PostgreSQL 17 image has (4.0.7, Debian 13):
+/// slots created with <c>failover =&gt; true</c> are synced to the standbys by their slotsync workers, Patroni still drops a
+/// failover slot it does not know unless <c>ignore_slots</c> matches it, and <c>synchronized_standby_slots</c> makes
+/// decoding wait for the standbys.
 /// </summary>
 public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<ModelFixture>
 {
-    private static readonly ClusterConfig Pg17 = ClusterConfig.Default with { PostgresMajor = 17 };
+    private static readonly ClusterConfig Pg17 = ClusterConfig.Default with { PostgresMajor = 17, IgnoreSlots = ["s1"] };
+
+    private static ReconcileObservation ConsumeSyncAndKillTheLeader(ModelCluster cluster)
+    {
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Write(5));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Wait(cluster.Config.LoopWait + 1));
+        cluster.Ok(new Kill("pg1"));
+        cluster.Ok(new Settle());
+        cluster.Ok(new Checkpoint());
+        return cluster.Reconciled("s1");
+    }
 
     [Fact]
-    public void HardLeaderKill_OnPostgres17_TheSyncedSlotSurvives_FoundWithoutAlarm_WhereOn15ItIsAGap()
+    public void HardLeaderKill_AnIgnoredFailoverSlotSyncedToTheStandby_IsFoundWithoutAlarm()
     {
-        // Given a consumed slot, one replica loop later (the slotsync worker's round), on PostgreSQL 17 and on 15
-        var outcomes = new Dictionary<int, ReconcileObservation>();
-        foreach (var config in new[] { Pg17, ClusterConfig.Default })
-        {
-            using var cluster = fixture.Runtime.CreateCluster(config, 7);
-            cluster.Ok(new CreateSlot("s1"));
-            cluster.Ok(new Write(5));
-            cluster.Ok(new Consume("s1"));
-            cluster.Ok(new Wait(config.LoopWait + 1));
+        // Given a consumed failover slot in ignore_slots, one replica loop later (the slotsync worker's round)
+        using var cluster = fixture.Runtime.CreateCluster(Pg17, 7);
 
-            // When the leader is SIGKILLed and a replica takes over, WAL moving on
-            cluster.Ok(new Kill("pg1"));
-            cluster.Ok(new Settle());
-            cluster.Ok(new Checkpoint());
-            outcomes[config.PostgresMajor] = cluster.Reconciled("s1");
-            if (config.FailoverSlots)
-            {
-                Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCopied && e.Detail.Contains("slotsync", StringComparison.Ordinal));
-            }
-        }
+        // When the leader is SIGKILLed and a replica takes over, WAL moving on
+        var report = ConsumeSyncAndKillTheLeader(cluster);
 
-        // Then PostgreSQL 17's synced copy is the new leader's slot at the consumer's position: no alarm, a failover slot;
-        // PostgreSQL 15 lost the slot and the reconciler measured the gap
-        var pg17 = outcomes[17];
-        Assert.Equal(ReconcileOutcome.Found, pg17.Outcome);
-        Assert.Equal(0, pg17.DuplicateBytes);
-        Assert.False(pg17.Unprotected);
-        Assert.Contains("failover slot", pg17.Detail, StringComparison.Ordinal);
-        Assert.Equal(ReconcileOutcome.RecreatedWithGap, outcomes[15].Outcome);
-        Assert.True(outcomes[15].Unprotected);
+        // Then the synced copy is the new leader's slot at the consumer's position: no alarm, and the report says why
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCopied && e.Detail.Contains("slotsync", StringComparison.Ordinal));
+        Assert.Equal(ReconcileOutcome.Found, report.Outcome);
+        Assert.Equal(0, report.DuplicateBytes);
+        Assert.Contains("failover slot: standbys running sync_replication_slots keep synced copies", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(17)]
+    [InlineData(15)]
+    public void HardLeaderKill_WithoutIgnoreSlots_PatroniDropsTheSlotOnTheNewLeader_AGapOn17As15(int postgres)
+    {
+        // Given the same consumer, its slot not in ignore_slots
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { PostgresMajor = postgres }, 7);
+
+        // When the leader is killed
+        var report = ConsumeSyncAndKillTheLeader(cluster);
+
+        // Then Patroni 4.0.7 drops even the synced failover slot as unknown on the new leader: the reconciler measures a gap
+        Assert.Equal(ReconcileOutcome.RecreatedWithGap, report.Outcome);
+        Assert.True(report.Unprotected);
+        Assert.Equal(postgres == 17, report.Detail.Contains("failover slot, but Patroni (4.0 and older) drops it as unknown", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -111,34 +122,42 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
     }
 
     [Fact]
-    public void Switchover_TheExPrimarysOwnFailoverSlotIsDropped_ThenSyncedAgainFromTheNewPrimary()
+    public void SwitchoverAndBack_TheExPrimarysIgnoredUnsyncedSlotGoesStale_DuplicatesWhenItLeadsAgain()
     {
-        // Given a consumed failover slot on pg1, synced to the standbys
+        // Given an ignored failover slot consumed on pg1 and synced to the standbys
         using var cluster = fixture.Runtime.CreateCluster(Pg17, 10);
         cluster.Ok(new CreateSlot("s1"));
         cluster.Ok(new Write(2));
         cluster.Ok(new Consume("s1"));
         cluster.Ok(new Wait(Pg17.LoopWait + 1));
 
-        // When pg1 switches over to pg2 and a few loops pass
+        // When pg1 switches over to pg2, the consumer goes on there, and pg1 later leads again
         cluster.Ok(new Switchover("pg1", "pg2"));
         cluster.Ok(new Settle());
-        cluster.Ok(new Wait(3 * Pg17.LoopWait));
-
-        // Then pg2 keeps the slot (found, no alarm); pg1's synced = false slot was dropped and pg1 holds a synced copy again
         Assert.Equal(ReconcileOutcome.Found, cluster.Reconciled("s1").Outcome);
-        Assert.Contains(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("synced = false", StringComparison.Ordinal));
-        Assert.Contains(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.SlotCopied && e.Detail.Contains("from pg2", StringComparison.Ordinal));
-        Assert.Contains(cluster.Observe().Member("pg1")!.Slots, s => s.Name == "s1");
+        cluster.Ok(new Write(4));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Wait(3 * Pg17.LoopWait));
+        var pg1Slot = cluster.Observe().Member("pg1")!.Slots.Single(s => s.Name == "s1");
+        cluster.Ok(new Switchover("pg2", "pg1"));
+        cluster.Ok(new Settle());
+        var report = cluster.Reconciled("s1");
+
+        // Then pg1 kept its own synced = false slot (ignore_slots), which the slotsync worker never overwrites (fixed in
+        // Patroni by PR 3493, after 4.0.7): back on pg1 the slot is where the first switchover left it, behind the consumer
+        Assert.DoesNotContain(cluster.Trace, e => e.Member == "pg1" && e.Kind == ModelEventKinds.SlotCopied);
+        Assert.Equal(ReconcileOutcome.Found, report.Outcome);
+        Assert.Equal(pg1Slot.ConfirmedFlush, report.SlotPosition);
+        Assert.True(report.DuplicateBytes > 0, cluster.Why());
     }
 
     [Fact]
-    public void Restart_OnPostgres17_LeavesTheFailoverSlot_WhereOn15PatroniDropsIt()
+    public void Restart_OnPostgres17_DropsAFailoverSlotThatIsNotIgnored_AndKeepsOneThatIs()
     {
-        // Given a slot on the leader that is neither permanent nor ignored
-        using var pg17 = fixture.Runtime.CreateCluster(Pg17, 11);
-        using var pg15 = fixture.Runtime.CreateCluster(ClusterConfig.Default, 11);
-        foreach (var cluster in new[] { pg17, pg15 })
+        // Given a failover slot on the leader, in ignore_slots or not
+        using var ignored = fixture.Runtime.CreateCluster(Pg17, 11);
+        using var unknown = fixture.Runtime.CreateCluster(Pg17 with { IgnoreSlots = [] }, 11);
+        foreach (var cluster in new[] { ignored, unknown })
         {
             cluster.Ok(new CreateSlot("s1"));
             cluster.Ok(new Consume("s1"));
@@ -148,8 +167,8 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
             cluster.Ok(new Settle());
         }
 
-        // Then only the PostgreSQL 15 slot was dropped as unknown (patroni PR 3245: failover slots are left alone)
-        Assert.Contains(pg17.Observe().LeaderMember!.Slots, s => s.Name == "s1");
-        Assert.DoesNotContain(pg15.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+        // Then Patroni 4.0.7 dropped the unknown one, failover or not
+        Assert.Contains(ignored.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+        Assert.DoesNotContain(unknown.Observe().LeaderMember!.Slots, s => s.Name == "s1");
     }
 }
