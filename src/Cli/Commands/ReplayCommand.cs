@@ -25,10 +25,6 @@ public static class ReplayCommand
     {
         var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres" });
         var (sequence, source) = Load(options);
-        if (options.Has("--real") && sequence.Config.PostgresMajor != PatroniClusterBuilder.RealPostgresMajor)
-        {
-            throw new UsageException($"{source}: postgres {sequence.Config.PostgresMajor} runs on the model only; the real cluster runs PostgreSQL {PatroniClusterBuilder.RealPostgresMajor} (replay it without --real)");
-        }
         var directory = ArtifactWriter.CreateDirectory("replay", DateTimeOffset.UtcNow, options.String("--artifacts") ?? Counterexample.ArtifactsRoot());
         var output = new ProgressOutput();
 

@@ -102,7 +102,7 @@ public sealed partial class PatroniCluster
         try
         {
             await using var command = new NpgsqlCommand(
-                $"SELECT lsn, {TimelineSql} FROM pg_create_logical_replication_slot(@slot, @plugin)", connection);
+                $"SELECT lsn, {TimelineSql} FROM pg_create_logical_replication_slot(@slot, @plugin{(Config.FailoverSlots ? ", false, false, true" : "")})", connection);
             command.Parameters.AddWithValue("slot", step.SlotName);
             command.Parameters.AddWithValue("plugin", SlotDefaults.Plugin);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -219,6 +219,13 @@ public sealed partial class PatroniCluster
         await using var connection = await OpenAsync(leader, cancellationToken, 30).ConfigureAwait(false);
         try
         {
+            if (Config.SynchronizedStandbySlots)
+            {
+                // PostgreSQL 17 makes pg_logical_slot_get_changes on a failover slot wait until every standby in
+                // synchronized_standby_slots confirmed the end of WAL; give up as the model does (ModelTimings.ConsumeWaitTimeout).
+                await using var timeout = new NpgsqlCommand("SET statement_timeout = 5000", connection);
+                await timeout.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             int changes;
             await using (var read = new NpgsqlCommand("SELECT count(*)::int FROM pg_logical_slot_get_changes(@slot, NULL, NULL)", connection))
             {
@@ -244,6 +251,10 @@ public sealed partial class PatroniCluster
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
         {
             return StepResult.Refused(step, $"slot {step.SlotName} is in use on {leader.Name}");
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && Config.SynchronizedStandbySlots)
+        {
+            return StepResult.Refused(step, $"waiting for synchronized_standby_slots: no answer from {leader.Name} within 5 s ({e.MessageText})");
         }
     }
 

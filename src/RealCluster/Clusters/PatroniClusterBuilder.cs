@@ -17,14 +17,18 @@ namespace PatroniModel.RealCluster.Clusters;
 /// </summary>
 public sealed record PatroniClusterBuilder
 {
-    /// <summary>The PostgreSQL major version of the real cluster's image (Debian bookworm's); PostgreSQL 17 runs on the model only.</summary>
-    public const int RealPostgresMajor = 15;
 
     /// <summary>The cluster's configuration (members, ttl, loop_wait, retry_timeout, slots, DCS flavor).</summary>
     public ClusterConfig Config { get; init; } = ClusterConfig.Default;
 
-    /// <summary>The Patroni image (built by scripts/build-image.sh).</summary>
-    public string Image { get; init; } = DockerEngine.DefaultImage;
+    /// <summary>
+    /// The Patroni image (built by scripts/build-image.sh); null: the one for the configuration's PostgreSQL, Debian bookworm's
+    /// 15 with Patroni 3.0.2 (<see cref="DockerEngine.DefaultImage"/>) or Debian trixie's 17 with Patroni 4.0.7 (<see cref="DockerEngine.Pg17Image"/>).
+    /// </summary>
+    public string? Image { get; init; }
+
+    /// <summary>The image etcd and (without <see cref="SpiloImage"/>) the members run on.</summary>
+    public string EffectiveImage => Image ?? (Config.PostgresMajor >= 17 ? DockerEngine.Pg17Image : DockerEngine.DefaultImage);
 
     /// <summary>
     /// The Spilo image the members run on instead of <see cref="Image"/> (the optional Spilo flavor): by default what
@@ -88,9 +92,9 @@ public sealed record PatroniClusterBuilder
     public async Task<PatroniCluster> BuildAsync(CancellationToken cancellationToken = default)
     {
         var problems = Config.Problems().ToList();
-        if (Config.PostgresMajor != RealPostgresMajor)
+        if (Config.PostgresMajor != ClusterConfig.Default.PostgresMajor && SpiloImage is not null)
         {
-            problems.Add($"postgres {Config.PostgresMajor} runs on the model only; the real cluster runs PostgreSQL {RealPostgresMajor}");
+            problems.Add($"the Spilo flavor runs postgres {ClusterConfig.Default.PostgresMajor} sequences; unset PATRONI_MODEL_SPILO_IMAGE for postgres {Config.PostgresMajor}");
         }
         if (problems.Count > 0)
         {
@@ -102,7 +106,8 @@ public sealed record PatroniClusterBuilder
         var runId = $"{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         try
         {
-            await DockerEngine.EnsureImageAsync(docker, Image, cancellationToken).ConfigureAwait(false);
+            var image = EffectiveImage;
+            await DockerEngine.EnsureImageAsync(docker, image, cancellationToken).ConfigureAwait(false);
             if (SpiloImage is not null)
             {
                 await DockerEngine.EnsureSpiloImageAsync(docker, SpiloImage, Log, SpiloPullTimeout, cancellationToken).ConfigureAwait(false);
@@ -115,18 +120,18 @@ public sealed record PatroniClusterBuilder
             DockerEngine.LiveRuns[runId] = 0;
             var (networkId, subnetBase) = await CreateNetworkAsync(docker, runId, cancellationToken).ConfigureAwait(false);
             var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            var etcd = await CreateContainerAsync(docker, runId, networkId, "etcd1", AddressAt(subnetBase, 10), Image, ["etcd"], [], cancellationToken).ConfigureAwait(false);
+            var etcd = await CreateContainerAsync(docker, runId, networkId, "etcd1", AddressAt(subnetBase, 10), image, ["etcd"], [], cancellationToken).ConfigureAwait(false);
             await docker.Containers.StartContainerAsync(etcd.ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
             var scope = $"pm{runId[^6..]}";
             var members = await Task.WhenAll(Config.MemberNames.Select((name, i) => SpiloImage is null
-                ? CreateContainerAsync(docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), Image, ["patroni"],
+                ? CreateContainerAsync(docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), image, ["patroni"],
                     [$"PATRONI_CONFIG_YAML={PatroniYaml.Render(Config, scope, name, password)}"], cancellationToken)
                 : CreateContainerAsync(docker, runId, networkId, name, AddressAt(subnetBase, 11 + i), SpiloImage, null,
                     SpiloEnvironment.Render(Config, scope, password), cancellationToken))).ConfigureAwait(false);
             var others = members.Skip(1).ToList();
             others.ForEach(m => m.IsStopped = true);
             cluster = new PatroniCluster(docker, Config, runId, networkId, password, etcd, members, Log) { SpiloImage = SpiloImage };
-            cluster.Say($"run {runId}: members on {SpiloImage ?? Image}{(SpiloImage is null ? "" : " (Spilo flavor)")}; etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
+            cluster.Say($"run {runId}: members on {SpiloImage ?? image}{(SpiloImage is null ? "" : " (Spilo flavor)")}; etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
             await docker.Containers.StartContainerAsync(members[0].ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
             await cluster.WaitForLeaderAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(others.Select(m => docker.Containers.StartContainerAsync(m.ContainerId, new ContainerStartParameters(), cancellationToken))).ConfigureAwait(false);

@@ -53,7 +53,7 @@ public static class PatroniYaml
         Line($"  listen: 0.0.0.0:{PostgresPort}");
         Line($"  connect_address: {member}:{PostgresPort}");
         Line($"  data_dir: {DataDirectory}");
-        Line("  bin_dir: /usr/lib/postgresql/15/bin");
+        Line($"  bin_dir: /usr/lib/postgresql/{config.PostgresMajor.ToString(CultureInfo.InvariantCulture)}/bin");
         Line("  pgpass: /tmp/pgpass");
         Line("  authentication:");
         Line("    superuser:");
@@ -64,6 +64,11 @@ public static class PatroniYaml
         Line($"      password: '{password}'");
         Line("  parameters:");
         Line($"    unix_socket_directories: '{SocketDirectory}'");
+        if (config.SynchronizedStandbySlots)
+        {
+            // Read on the primary only, so each member lists the others' physical slots (Patroni names them after the members).
+            Line($"    synchronized_standby_slots: '{string.Join(',', config.MemberNames.Where(m => m != member))}'");
+        }
         Line("tags:");
         Line("  nofailover: false");
         Line("  noloadbalance: false");
@@ -119,5 +124,11 @@ public static class PatroniYaml
         Line("        max_wal_size: 128MB");
         Line("        min_wal_size: 32MB");
         Line("        wal_keep_size: 64MB");
+        if (config.FailoverSlots)
+        {
+            // PostgreSQL 17's slotsync worker on the standbys (Patroni 4 puts dbname in primary_conninfo, which it needs).
+            Line("        hot_standby_feedback: 'on'");
+            Line("        sync_replication_slots: 'on'");
+        }
     }
 }

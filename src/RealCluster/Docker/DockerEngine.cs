@@ -16,6 +16,10 @@ public static class DockerEngine
     public static string DefaultImage =>
         Environment.GetEnvironmentVariable("PATRONI_MODEL_IMAGE") is { Length: > 0 } image ? image : "patroni-model/patroni:latest";
 
+    /// <summary>The PostgreSQL 17 image (<c>PATRONI_MODEL_FLAVOR=pg17 scripts/build-image.sh</c>); <c>PATRONI_MODEL_PG17_IMAGE</c> overrides it.</summary>
+    public static string Pg17Image =>
+        Environment.GetEnvironmentVariable("PATRONI_MODEL_PG17_IMAGE") is { Length: > 0 } image ? image : "patroni-model/patroni-pg17:latest";
+
     /// <summary>Connects and pings the engine; throws <see cref="DockerEngineUnavailableException"/> with one line when none answers.</summary>
     public static async Task<DockerClient> ConnectAsync(CancellationToken cancellationToken = default)
     {
@@ -46,8 +50,9 @@ public static class DockerEngine
         }
         catch (DockerImageNotFoundException e)
         {
+            var flavor = image == Pg17Image ? "PATRONI_MODEL_FLAVOR=pg17 " : "";
             throw new DockerEngineUnavailableException(
-                $"the Patroni image {image} is not built; build it with `sudo scripts/build-image.sh` (./test.sh as root does it)", e);
+                $"the Patroni image {image} is not built; build it with `sudo {flavor}scripts/build-image.sh` (./test.sh as root does it)", e);
         }
     }
 
