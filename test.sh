@@ -12,6 +12,9 @@ fi
 if [ -x scripts/build-image.sh ]; then
     scripts/build-image.sh
 fi
+if [ -x scripts/build-image.sh ]; then
+    PATRONI_MODEL_FLAVOR=pg17 scripts/build-image.sh
+fi
 if [ -x scripts/build-spilo-contract-image.sh ]; then
     scripts/build-spilo-contract-image.sh
 fi

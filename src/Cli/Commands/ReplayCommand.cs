@@ -59,7 +59,16 @@ public static class ReplayCommand
         output.Line(modelVerdict);
         output.Line("# reality: starting a real Patroni cluster in Docker (see README: ./test.sh installs the engine and builds the image)");
         using var modelCluster = runtime.CreateCluster(sequence.Config, SequenceRunner.ClusterSeed);
-        await using var real = await PatroniClusterBuilder.From(sequence.Config).WithLog(line => output.Line($"    {line}")).BuildAsync();
+        PatroniCluster real;
+        try
+        {
+            real = await PatroniClusterBuilder.From(sequence.Config).WithLog(line => output.Line($"    {line}")).BuildAsync();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{source}: {e.Message}");
+        }
+        await using var _ = real;
         ConformanceReport report;
         try
         {

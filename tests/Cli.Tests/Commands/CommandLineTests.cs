@@ -89,27 +89,32 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public async Task Replay_OfAPostgres17Sequence_RunsOnTheModel_AndRefusesRealWithOneLine()
+    public async Task Replay_OfAPostgres17Sequence_RunsOnTheModel_AndTheSpiloFlavorRefusesItInOneLine()
     {
-        // Given a PostgreSQL 17 sequence: a failover slot synced to the standbys, then a hard leader kill
+        // Given a PostgreSQL 17 sequence: an ignored failover slot synced to the standbys, then a hard leader kill
         var path = Path.Combine(workDirectory, "pg17.json");
         await File.WriteAllTextAsync(path, """
-            {"format": "patroni-model/sequence@1", "cluster": {"postgres": 17, "synchronized_standby_slots": true}, "steps": [
-              {"kind": "create-slot", "slot": "s1"}, {"kind": "write", "rows": 3}, {"kind": "consume", "slot": "s1"},
+            {"format": "patroni-model/sequence@1", "cluster": {"postgres": 17, "ignore_slots": ["s1"]}, "steps": [
+              {"kind": "create-slot", "slot": "s1"}, {"kind": "write", "rows": 3}, {"kind": "checkpoint"}, {"kind": "consume", "slot": "s1"},
               {"kind": "wait", "seconds": 5}, {"kind": "kill", "member": "pg1"}, {"kind": "settle"}, {"kind": "reconcile", "slot": "s1"}
             ]}
             """);
 
-        // When it is replayed on the model, and on reality
+        // When it is replayed on the model, and on reality with the Spilo flavor asked for
         var (exit, output, error) = await RunAsync("replay", path, "--artifacts", workDirectory);
-        var (realExit, realOutput, realError) = await RunAsync("replay", path, "--real", "--artifacts", workDirectory);
+        int realExit;
+        string realOutput, realError;
+        using (new EnvironmentVariable("PATRONI_MODEL_SPILO_IMAGE", "localhost:1/zalando/spilo-15:3.0-p1"))
+        {
+            (realExit, realOutput, realError) = await RunAsync("replay", path, "--real", "--artifacts", workDirectory);
+        }
 
-        // Then the model finds the synced failover slot on the new leader (no alarm), and --real refuses before starting anything
+        // Then the model finds the synced failover slot on the new leader (no alarm); the Spilo flavor refuses before starting anything
         Assert.True(exit == 0, output + error);
-        Assert.Matches(@"  6 reconcile s1 => found on pg[23]\n", output);
+        Assert.Matches(@"  7 reconcile s1 => found on pg[23]\n", output);
         Assert.Equal(2, realExit);
-        Assert.Equal("", realOutput);
-        Assert.Equal($"patroni-model: {path}: postgres 17 runs on the model only; the real cluster runs PostgreSQL 15 (replay it without --real)", realError.TrimEnd());
+        Assert.DoesNotContain("# reality", realError, StringComparison.Ordinal);
+        Assert.Equal($"patroni-model: {path}: invalid cluster configuration: the Spilo flavor runs postgres 15 sequences; unset PATRONI_MODEL_SPILO_IMAGE for postgres 17", realError.TrimEnd());
     }
 
     [Fact]
