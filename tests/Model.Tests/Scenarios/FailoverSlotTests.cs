@@ -22,6 +22,7 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
     {
         cluster.Ok(new CreateSlot("s1"));
         cluster.Ok(new Write(5));
+        cluster.Ok(new Checkpoint());
         cluster.Ok(new Consume("s1"));
         cluster.Ok(new Wait(cluster.Config.LoopWait + 1));
         cluster.Ok(new Kill("pg1"));
@@ -44,6 +45,27 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
         Assert.Equal(ReconcileOutcome.Found, report.Outcome);
         Assert.Equal(0, report.DuplicateBytes);
         Assert.Contains("failover slot: standbys running sync_replication_slots keep synced copies", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RowsSinceTheSlotsLastStandbySnapshot_TheSlotsyncWorkerRefuses_AndAFailoverLosesTheSlot()
+    {
+        // Given an ignored failover slot consumed past rows written after its creation, with no standby snapshot since
+        using var cluster = fixture.Runtime.CreateCluster(Pg17, 12);
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Write(5));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Wait(3 * Pg17.LoopWait));
+
+        // When the leader is killed
+        cluster.Ok(new Kill("pg1"));
+        cluster.Ok(new Settle());
+        cluster.Ok(new Checkpoint());
+        var report = cluster.Reconciled("s1");
+
+        // Then no standby could sync the slot (its catalog_xmin is older than theirs, as PostgreSQL 17.12 refuses): a gap
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCopied);
+        Assert.Equal(ReconcileOutcome.RecreatedWithGap, report.Outcome);
     }
 
     [Theory]
@@ -70,6 +92,7 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
         using var cluster = fixture.Runtime.CreateCluster(Pg17, 8);
         cluster.Ok(new CreateSlot("s1"));
         cluster.Ok(new Write(3));
+        cluster.Ok(new Checkpoint());
         cluster.Ok(new Consume("s1"));
         cluster.Ok(new Wait(Pg17.LoopWait + 1));
         var synced = cluster.Observe().Consumers.Single().LastConfirmed;
@@ -128,6 +151,7 @@ public sealed class FailoverSlotTests(ModelFixture fixture) : IClassFixture<Mode
         using var cluster = fixture.Runtime.CreateCluster(Pg17, 10);
         cluster.Ok(new CreateSlot("s1"));
         cluster.Ok(new Write(2));
+        cluster.Ok(new Checkpoint());
         cluster.Ok(new Consume("s1"));
         cluster.Ok(new Wait(Pg17.LoopWait + 1));
 
