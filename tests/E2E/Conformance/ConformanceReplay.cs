@@ -5,6 +5,7 @@ using PatroniModel.Model;
 using PatroniModel.RealCluster.Clusters;
 using PatroniModel.RealCluster.Docker;
 using PatroniModel.RealCluster.Evidence;
+using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Sequences;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -76,6 +77,12 @@ public static class ConformanceReplay
         try
         {
             var builder = PatroniClusterBuilder.From(sequence.Config).WithLog(line => Write($"   {line}"));
+            if (builder.SpiloImage is not null && sequence.Config.PostgresMajor != ClusterConfig.Default.PostgresMajor)
+            {
+                // The Spilo flavor (PATRONI_MODEL_SPILO_IMAGE) is configured for PostgreSQL 15; postgres 17 runs on the Debian 13 image.
+                Write($"   postgres {sequence.Config.PostgresMajor}: on the Debian-built image, not the Spilo flavor");
+                builder = builder.WithSpiloImage(null);
+            }
             real = await (configure is null ? builder : configure(builder)).BuildAsync();
         }
         catch (DockerEngineUnavailableException e)
