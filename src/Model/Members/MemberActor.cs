@@ -28,6 +28,9 @@ public sealed class MemberActor : ReceiveActor
     private readonly SortedDictionary<string, int> _downstream = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _standbyReplay = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastDelivery = new(StringComparer.Ordinal);
+
+    /// <summary>Where each downstream started streaming from this primary (what a clean shutdown may still have to send it).</summary>
+    private readonly Dictionary<string, Lsn> _streamStart = new(StringComparer.Ordinal);
     private readonly List<PendingCommit> _pending = [];
 
     /// <summary>
@@ -629,6 +632,18 @@ public sealed class MemberActor : ReceiveActor
         if (_pg.IsPrimary)
         {
             Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
+            if (graceful && _world.Options.MaxReplicationDelayMilliseconds > 0)
+            {
+                // A clean shutdown waits until the walsenders sent all WAL to the connected standbys: WAL still in flight
+                // arrives now (in order; what a standby has already applied it ignores, the delayed copies too).
+                foreach (var name in _downstream.Keys.Where(HealthyDownstream).ToList())
+                {
+                    foreach (var record in _pg.RecordsAfter(_streamStart.GetValueOrDefault(name, WalSizes.Initial)))
+                    {
+                        _peers[name].Tell(new WalShipment(_name, record, false, Network.Epoch(_name)));
+                    }
+                }
+            }
             if (graceful)
             {
                 var info = PermanentSlotPositions(withFailoverSlots: false);
@@ -808,6 +823,7 @@ public sealed class MemberActor : ReceiveActor
         {
             _downstream[m.From] = Network.Epoch(m.From);
             _lastDelivery.Remove(m.From);
+            _streamStart[m.From] = m.End;
             Sender.Tell(new StreamAccepted(_name, _pg.Timeline, _pg.History, _pg.RecordsAfter(m.End)));
             return;
         }
