@@ -646,7 +646,7 @@ public sealed class MemberActor : ReceiveActor
             }
             if (graceful)
             {
-                var info = PermanentSlotPositions(withFailoverSlots: false);
+                var info = SlotPositions(withFailoverSlots: false);
                 foreach (var name in _downstream.Keys)
                 {
                     if (HealthyDownstream(name))
@@ -1022,7 +1022,8 @@ public sealed class MemberActor : ReceiveActor
         }
         if (StandbyHoldingBack(slot) is { } standby)
         {
-            Sender.Tell(new MemberAnswer(false, $"{StandbyWait}: {standby.Name} has flushed {standby.Flushed}, the end of WAL is {_pg.EndLsn}"));
+            Sender.Tell(new MemberAnswer(
+                false, $"{Scenarios.Faults.Consume.StandbyWaitRefusal}: {standby.Name} has flushed {standby.Flushed}, the end of WAL is {_pg.EndLsn}", WaitingForStandbys: true));
             return;
         }
         slot.Advance(_pg.EndLsn);
@@ -1068,11 +1069,11 @@ public sealed class MemberActor : ReceiveActor
     {
         if (_downstream.ContainsKey(m.From))
         {
-            Sender.Tell(PermanentSlotPositions(withFailoverSlots: true));
+            Sender.Tell(SlotPositions(withFailoverSlots: true));
         }
     }
 
-    private SlotSyncInfo PermanentSlotPositions(bool withFailoverSlots)
+    private SlotSyncInfo SlotPositions(bool withFailoverSlots)
     {
         var slots = ImmutableArray.CreateBuilder<(string, Lsn)>();
         var failover = ImmutableArray.CreateBuilder<(string, Lsn)>();
@@ -1159,9 +1160,6 @@ public sealed class MemberActor : ReceiveActor
         }
         return snapshot >= 0;
     }
-
-    /// <summary>The start of a consume refusal while synchronized_standby_slots waits for a standby.</summary>
-    public const string StandbyWait = "waiting for synchronized_standby_slots";
 
     /// <summary>
     /// On PostgreSQL 17 with synchronized_standby_slots, decoding a failover slot through the SQL functions first waits until

@@ -67,7 +67,8 @@ public sealed record CreateSlot(string Slot, string By);
 public sealed record DropSlot(string Slot, string Why);
 
 /// <summary>A generic answer: done or refused with a reason.</summary>
-public sealed record MemberAnswer(bool Ok, string Detail, Lsn Lsn = default);
+/// <param name="WaitingForStandbys">A consume refused only because synchronized_standby_slots still waits for a standby: worth asking again.</param>
+public sealed record MemberAnswer(bool Ok, string Detail, Lsn Lsn = default, bool WaitingForStandbys = false);
 
 /// <summary>The state of a member, read by the driver: for observations, settle, the invariants and the tests.</summary>
 public sealed record MemberInspection(

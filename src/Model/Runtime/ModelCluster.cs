@@ -421,7 +421,7 @@ public sealed class ModelCluster : ICluster, IDisposable
             }
             var refused = _box.Take<MemberAnswer>();
             _box.Clear();
-            if (refused?.Detail.StartsWith(MemberActor.StandbyWait, StringComparison.Ordinal) == true && _world.Now < deadline)
+            if (refused is { WaitingForStandbys: true } && _world.Now < deadline)
             {
                 _world.Clock.RunUntil(Math.Min(deadline, _world.Now + ModelTimings.WriteInterval));
                 ThrowIfActorFailed();

@@ -1,5 +1,6 @@
 using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Reconciler.Slots;
+using PatroniModel.Scenarios.Faults;
 
 namespace PatroniModel.Model;
 
@@ -37,7 +38,7 @@ public static class ModelTimings
     public const long WriteInterval = 100;
 
     /// <summary>How long a consume waits for the standbys synchronized_standby_slots lists (the real step's statement timeout).</summary>
-    public const long ConsumeWaitTimeout = 5_000;
+    public const long ConsumeWaitTimeout = Consume.StandbyWaitSeconds * 1000L;
 
     /// <summary>A commit that waits (synchronous commit) fails after this long.</summary>
     public const long CommitTimeout = 5_000;

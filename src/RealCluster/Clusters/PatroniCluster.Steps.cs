@@ -222,8 +222,8 @@ public sealed partial class PatroniCluster
             if (Config.SynchronizedStandbySlots)
             {
                 // PostgreSQL 17 makes pg_logical_slot_get_changes on a failover slot wait until every standby in
-                // synchronized_standby_slots confirmed the end of WAL; give up as the model does (ModelTimings.ConsumeWaitTimeout).
-                await using var timeout = new NpgsqlCommand("SET statement_timeout = 5000", connection);
+                // synchronized_standby_slots confirmed the end of WAL; give up as the model does.
+                await using var timeout = new NpgsqlCommand($"SET statement_timeout = {Consume.StandbyWaitSeconds * 1000}", connection);
                 await timeout.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             int changes;
@@ -254,7 +254,7 @@ public sealed partial class PatroniCluster
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && Config.SynchronizedStandbySlots)
         {
-            return StepResult.Refused(step, $"waiting for synchronized_standby_slots: no answer from {leader.Name} within 5 s ({e.MessageText})");
+            return StepResult.Refused(step, $"{Consume.StandbyWaitRefusal}: no answer from {leader.Name} within {Consume.StandbyWaitSeconds} s ({e.MessageText})");
         }
     }
 

@@ -79,9 +79,10 @@ public static class PatroniYaml
     /// <summary>
     /// Appends <c>  dcs:</c> and Patroni's dynamic configuration under it (the timings, synchronous mode, permanent and
     /// ignored slots, the PostgreSQL parameters logical decoding and rewinds need), indented to sit under <c>bootstrap:</c>.
-    /// Shared by the Debian image's patroni.yml and the Spilo flavor's SPILO_CONFIGURATION.
+    /// Shared by the Debian image's patroni.yml and the Spilo flavor's SPILO_CONFIGURATION, which adds
+    /// <paramref name="extraParameters"/> (<c>name: value</c>) to the PostgreSQL parameters.
     /// </summary>
-    public static void AppendDynamicConfiguration(StringBuilder yaml, ClusterConfig config)
+    public static void AppendDynamicConfiguration(StringBuilder yaml, ClusterConfig config, params string[] extraParameters)
     {
         var inv = CultureInfo.InvariantCulture;
         void Line(string text) => yaml.Append(text).Append('\n');
@@ -129,6 +130,10 @@ public static class PatroniYaml
             // PostgreSQL 17's slotsync worker on the standbys (Patroni 4 puts dbname in primary_conninfo, which it needs).
             Line("        hot_standby_feedback: 'on'");
             Line("        sync_replication_slots: 'on'");
+        }
+        foreach (var parameter in extraParameters)
+        {
+            Line($"        {parameter}");
         }
     }
 }

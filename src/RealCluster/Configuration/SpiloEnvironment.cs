@@ -21,8 +21,7 @@ public static class SpiloEnvironment
     {
         var spiloConfiguration = new StringBuilder();
         spiloConfiguration.Append("bootstrap:\n");
-        PatroniYaml.AppendDynamicConfiguration(spiloConfiguration, config);
-        spiloConfiguration.Append("        max_connections: 100\n");
+        PatroniYaml.AppendDynamicConfiguration(spiloConfiguration, config, "max_connections: 100");
         spiloConfiguration.Append("postgresql:\n");
         spiloConfiguration.Append("  parameters:\n");
         spiloConfiguration.Append("    shared_buffers: 128MB\n");

@@ -44,15 +44,11 @@ public static class DockerEngine
     /// <summary>Checks that <paramref name="image"/> exists locally; throws <see cref="DockerEngineUnavailableException"/> saying how to build it.</summary>
     public static async Task EnsureImageAsync(DockerClient client, string image, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException e)
+        if (!await ImageExistsAsync(client, image, cancellationToken).ConfigureAwait(false))
         {
             var flavor = image == Pg17Image ? "PATRONI_MODEL_FLAVOR=pg17 " : "";
             throw new DockerEngineUnavailableException(
-                $"the Patroni image {image} is not built; build it with `sudo {flavor}scripts/build-image.sh` (./test.sh as root does it)", e);
+                $"the Patroni image {image} is not built; build it with `sudo {flavor}scripts/build-image.sh` (./test.sh as root does it)");
         }
     }
 

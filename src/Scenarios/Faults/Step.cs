@@ -45,6 +45,15 @@ public sealed record Write(int Rows) : Step
 /// <summary>The consumer reads the slot up to the current end and confirms (persists) that position.</summary>
 public sealed record Consume(string SlotName) : Step
 {
+    /// <summary>
+    /// How long a consume waits, on PostgreSQL 17 with synchronized_standby_slots, for the standbys to confirm the end of WAL
+    /// before it is refused with nothing decoded (model time on the model, statement_timeout on reality).
+    /// </summary>
+    public const int StandbyWaitSeconds = 5;
+
+    /// <summary>The start of the refusal of a consume that waited <see cref="StandbyWaitSeconds"/> for the standbys in vain.</summary>
+    public const string StandbyWaitRefusal = "waiting for synchronized_standby_slots";
+
     public override string Kind => StepKinds.Consume;
     public override string? Slot => SlotName;
     public override string ToString() => $"consume {SlotName}";
