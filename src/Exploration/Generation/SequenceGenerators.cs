@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Exploration.Generation;
@@ -134,12 +135,7 @@ public static class SequenceGenerators
         var steps = new List<Step>();
         foreach (var member in state.Faulty)
         {
-            steps.Add(state.ConditionOf(member) switch
-            {
-                MemberCondition.Killed => new Start(member),
-                MemberCondition.Frozen => new Thaw(member),
-                _ => new Heal(member),
-            });
+            steps.Add(MemberFaults.Recovery(member, state.ConditionOf(member)) ?? new Heal(member));
         }
         steps.Add(new Settle());
         steps.AddRange(state.Consumed.Select(slot => new Reconcile(slot)));
@@ -246,11 +242,11 @@ public static class SequenceGenerators
         });
     }
 
-    private static readonly (MemberCondition Condition, Func<string, Step> Make)[] Recoveries =
+    private static readonly (MemberState Condition, Func<string, Step> Make)[] Recoveries =
     [
-        (MemberCondition.Killed, m => new Start(m)),
-        (MemberCondition.Frozen, m => new Thaw(m)),
-        (MemberCondition.Partitioned, m => new Heal(m)),
+        (MemberState.Stopped, m => new Start(m)),
+        (MemberState.Frozen, m => new Thaw(m)),
+        (MemberState.Partitioned, m => new Heal(m)),
     ];
 
     /// <summary>

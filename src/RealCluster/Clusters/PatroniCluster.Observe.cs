@@ -45,7 +45,7 @@ public sealed partial class PatroniCluster
             _clock.ElapsedMilliseconds,
             leaderName,
             [.. members],
-            [.. _consumers.Values.OrderBy(c => c.Slot, StringComparer.Ordinal)],
+            _consumers.Positions,
             _acknowledged.Count,
             lost);
     }

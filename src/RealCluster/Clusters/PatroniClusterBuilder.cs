@@ -233,7 +233,7 @@ public sealed record PatroniClusterBuilder
             },
             NetworkingConfig = new NetworkingConfig
             {
-                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = PatroniCluster.EndpointSettingsFor(name, address) },
+                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = DockerContainerOperations.EndpointSettingsFor(name, address) },
             },
         }, cancellationToken).ConfigureAwait(false);
         return new ClusterMember(name, created.ID, containerName, address);
