@@ -243,11 +243,8 @@ public static class SequenceGenerators
     }
 
     private static readonly (MemberState Condition, Func<string, Step> Make)[] Recoveries =
-    [
-        (MemberState.Stopped, m => new Start(m)),
-        (MemberState.Frozen, m => new Thaw(m)),
-        (MemberState.Partitioned, m => new Heal(m)),
-    ];
+        [.. new[] { MemberState.Stopped, MemberState.Frozen, MemberState.Partitioned }
+            .Select(state => (state, (Func<string, Step>)(m => MemberFaults.Recovery(m, state)!)))];
 
     /// <summary>
     /// An episode: read a slot, move WAL, hit the leader (switchover, kill, freeze, partition or failover), let time pass,
@@ -293,13 +290,8 @@ public static class SequenceGenerators
             select (IReadOnlyList<Step>)[.. steps.OfType<Step>()];
     }
 
-    private static Step? Recovery(Step fault) => fault switch
-    {
-        Kill k => new Start(k.Member),
-        Freeze f => new Thaw(f.Member),
-        Partition p => new Heal(p.Member),
-        _ => null,
-    };
+    private static Step? Recovery(Step fault) =>
+        fault is MemberStep { Role: StepRole.Nemesis } m ? MemberFaults.Recovery(m.Member, MemberFaults.None.After(m).State) : null;
 
     /// <summary>The believed leader when known, else any running member (Patroni refuses a switchover from a non-leader: harmless).</summary>
     private static Gen<string> LeaderOr(GenerationState state, IReadOnlyList<string> running) =>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using PatroniModel.Scenarios.Configuration;
 
@@ -15,44 +16,46 @@ public static class PatroniConfigPatch
     public static JsonObject Body(ClusterConfig current, ConfigPatch patch)
     {
         var body = new JsonObject();
-        if (patch.Ttl is { } ttl)
+        foreach (var field in ConfigPatchFields.All)
         {
-            body["ttl"] = ttl;
-        }
-        if (patch.LoopWait is { } loopWait)
-        {
-            body["loop_wait"] = loopWait;
-        }
-        if (patch.RetryTimeout is { } retryTimeout)
-        {
-            body["retry_timeout"] = retryTimeout;
-        }
-        if (patch.MaximumLagOnFailover is { } lag)
-        {
-            body["maximum_lag_on_failover"] = lag;
-        }
-        if (patch.SynchronousMode is { } mode)
-        {
-            body["synchronous_mode"] = mode != SynchronousMode.Off;
-            body["synchronous_mode_strict"] = mode == SynchronousMode.Strict;
-        }
-        if (patch.PermanentSlots is { } permanent)
-        {
-            var slots = new JsonObject();
-            foreach (var removed in current.PermanentSlots.Except(permanent))
+            switch (field.Get(patch))
             {
-                slots[removed] = null;
+                case null:
+                    break;
+                case int n:
+                    body[field.Name] = n;
+                    break;
+                case long n:
+                    body[field.Name] = n;
+                    break;
+                case SynchronousMode mode:
+                    body["synchronous_mode"] = mode != SynchronousMode.Off;
+                    body["synchronous_mode_strict"] = mode == SynchronousMode.Strict;
+                    break;
+                case ImmutableArray<string> slots when field.Name == "permanent_slots":
+                    body[field.Name] = PermanentSlots(current.PermanentSlots, slots);
+                    break;
+                case ImmutableArray<string> slots:
+                    body[field.Name] = new JsonArray([.. slots.Select(s => (JsonNode)new JsonObject { ["name"] = s })]);
+                    break;
+                case var other:
+                    throw new InvalidOperationException($"patch field {field.Name} holds {other}, which PATCH /config does not know");
             }
-            foreach (var slot in permanent)
-            {
-                slots[slot] = new JsonObject { ["type"] = "logical", ["database"] = SlotDefaults.Database, ["plugin"] = SlotDefaults.Plugin };
-            }
-            body["permanent_slots"] = slots;
-        }
-        if (patch.IgnoreSlots is { } ignore)
-        {
-            body["ignore_slots"] = new JsonArray([.. ignore.Select(s => (JsonNode)new JsonObject { ["name"] = s })]);
         }
         return body;
+    }
+
+    private static JsonObject PermanentSlots(ImmutableArray<string> current, ImmutableArray<string> wanted)
+    {
+        var slots = new JsonObject();
+        foreach (var removed in current.Except(wanted))
+        {
+            slots[removed] = null;
+        }
+        foreach (var slot in wanted)
+        {
+            slots[slot] = new JsonObject { ["type"] = "logical", ["database"] = SlotDefaults.Database, ["plugin"] = SlotDefaults.Plugin };
+        }
+        return slots;
     }
 }
