@@ -28,6 +28,9 @@ namespace PatroniModel.Model;
 /// </summary>
 public sealed partial class ModelCluster : ICluster, IDisposable
 {
+    /// <summary>The seed every replay, exploration and conformance run builds its model clusters with.</summary>
+    public const int DefaultSeed = 1;
+
     private readonly ModelRuntime _runtime;
     private readonly ModelWorld _world;
     private readonly ClusterWiring _wiring = new();

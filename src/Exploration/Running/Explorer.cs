@@ -72,6 +72,10 @@ public sealed class Explorer(ISimulatedClusterFactory factory)
 
     public RunOutcome Run(Sequence sequence) => SequenceRunner.Run(factory, sequence);
 
+    /// <summary>Explores the sequences of <paramref name="family"/>.</summary>
+    public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress, SequenceFamily family) =>
+        Explore(settings, progress, SeedReplay.ArbitraryOf(family));
+
     /// <summary>Explores <see cref="Arbitrary"/>'s sequences, or <paramref name="generator"/>' (a focused generator).</summary>
     public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress = null, Arbitrary<Sequence>? generator = null)
     {
