@@ -12,8 +12,9 @@ namespace PatroniModel.Conformance.Sessions;
 /// leader, as on the model), compared step by step through <see cref="ConformanceRunner"/>: the one setup that the CLI's
 /// <c>replay --real</c> and the E2E corpus tests share. The model is built with <see cref="ModelCluster.DefaultSeed"/> and
 /// follows reality's leader choice (<see cref="LeaderFollowingCluster"/>). The Spilo flavor
-/// (<c>PATRONI_MODEL_SPILO_IMAGE</c>) is configured for PostgreSQL 15; a <c>"postgres": 17</c> sequence runs on the
-/// Debian 13 image instead.
+/// (<c>PATRONI_MODEL_SPILO_IMAGE</c>) is configured for PostgreSQL 15: a <c>"postgres": 17</c> sequence is refused with
+/// it (the builder's one-line error, what a user who asked for Spilo must see), or, with <see cref="SpiloPolicy.Postgres17OnDebian"/>
+/// (the corpus, which must run every sequence), runs on the Debian 13 image instead.
 /// </summary>
 public sealed class ConformanceSession : IAsyncDisposable
 {
@@ -38,7 +39,8 @@ public sealed class ConformanceSession : IAsyncDisposable
     /// <summary>
     /// Builds the model and the real cluster for <paramref name="sequence"/>. <paramref name="options"/> builds a different
     /// model (a planted bug, say); <paramref name="configure"/> adjusts the real cluster's builder; <paramref name="runtime"/>
-    /// is an ActorSystem to build the model on (else the session makes and disposes its own). Progress lines go to
+    /// is an ActorSystem to build the model on (else the session makes and disposes its own); <paramref name="spilo"/> says
+    /// what a PostgreSQL 17 sequence does with the Spilo flavor. Progress lines go to
     /// <paramref name="log"/>. A Docker engine that does not answer, or a configuration the real cluster cannot run, throws
     /// as <see cref="PatroniClusterBuilder.BuildAsync"/> does.
     /// </summary>
@@ -48,6 +50,7 @@ public sealed class ConformanceSession : IAsyncDisposable
         ModelOptions? options = null,
         Func<PatroniClusterBuilder, PatroniClusterBuilder>? configure = null,
         ModelRuntime? runtime = null,
+        SpiloPolicy spilo = SpiloPolicy.RefusePostgres17,
         CancellationToken cancellationToken = default)
     {
         var own = runtime is null ? new ModelRuntime() : null;
@@ -56,7 +59,7 @@ public sealed class ConformanceSession : IAsyncDisposable
         {
             model = (runtime ?? own!).CreateCluster(sequence.Config, ModelCluster.DefaultSeed, options);
             var builder = PatroniClusterBuilder.From(sequence.Config).WithLog(log);
-            if (builder.SpiloImage is not null && sequence.Config.PostgresMajor != ClusterConfig.Default.PostgresMajor)
+            if (spilo == SpiloPolicy.Postgres17OnDebian && builder.SpiloImage is not null && sequence.Config.PostgresMajor != ClusterConfig.Default.PostgresMajor)
             {
                 log($"postgres {sequence.Config.PostgresMajor}: on the Debian-built image, not the Spilo flavor");
                 builder = builder.WithSpiloImage(null);
@@ -107,4 +110,14 @@ public sealed class ConformanceSession : IAsyncDisposable
         Model.Dispose();
         _ownRuntime?.Dispose();
     }
+}
+
+/// <summary>What a <see cref="ConformanceSession"/> does with a PostgreSQL 17 sequence when the Spilo flavor (configured for 15) is asked for.</summary>
+public enum SpiloPolicy
+{
+    /// <summary>Refuse it in one line (the builder's error): <c>patroni-model replay --real</c>.</summary>
+    RefusePostgres17,
+
+    /// <summary>Run it on the Debian 13 image instead, and say so: the E2E corpus, which runs every sequence.</summary>
+    Postgres17OnDebian,
 }

@@ -74,7 +74,7 @@ public static class ConformanceReplay
         ConformanceSession session;
         try
         {
-            session = await ConformanceSession.StartAsync(sequence, line => Write($"   {line}"), options, configure);
+            session = await ConformanceSession.StartAsync(sequence, line => Write($"   {line}"), options, configure, spilo: SpiloPolicy.Postgres17OnDebian);
         }
         catch (DockerEngineUnavailableException e)
         {
