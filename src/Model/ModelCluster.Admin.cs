@@ -1,22 +1,9 @@
-using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Consumer.Reconciling;
-using PatroniModel.Model.Clients;
 using PatroniModel.Model.Dcs;
-using PatroniModel.Model.Endpoints;
 using PatroniModel.Model.Members;
-using PatroniModel.Model.Postgres;
-using PatroniModel.Model.Runtime;
-using PatroniModel.Reconciler.Endpoints;
-using PatroniModel.Reconciler.Slots;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
-using PatroniModel.Scenarios.Observations;
-using PatroniModel.Scenarios.Wal;
-using CreateSlotStep = PatroniModel.Scenarios.Faults.CreateSlot;
-using Kill = PatroniModel.Scenarios.Faults.Kill;
-using DropSlotStep = PatroniModel.Scenarios.Faults.DropSlot;
 
 namespace PatroniModel.Model;
 

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using PatroniModel.Conformance.Artifacts;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Conformance.Sessions;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Scenarios.Observations;

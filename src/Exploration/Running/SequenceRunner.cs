@@ -1,7 +1,6 @@
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Properties;
 using PatroniModel.Scenarios.Clusters;
-using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Exploration.Running;

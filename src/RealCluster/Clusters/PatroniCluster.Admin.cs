@@ -1,17 +1,13 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Docker.DotNet;
 using Docker.DotNet.Models;
 using Npgsql;
 using NpgsqlTypes;
 using PatroniModel.Consumer.Reconciling;
 using PatroniModel.RealCluster.Configuration;
 using PatroniModel.RealCluster.Rest;
-using PatroniModel.RealCluster.Waiting;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
-using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.RealCluster.Clusters;

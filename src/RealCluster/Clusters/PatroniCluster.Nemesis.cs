@@ -1,4 +1,3 @@
-using PatroniModel.RealCluster.Docker;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Faults;
 

@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Npgsql;
 using NpgsqlTypes;
 using PatroniModel.Consumer.Reconciling;
-using PatroniModel.RealCluster.Rest;
 using PatroniModel.RealCluster.Waiting;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Net.Http;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 using Npgsql;
 using PatroniModel.Consumer.Positions;
 using PatroniModel.RealCluster.Configuration;
@@ -11,7 +8,6 @@ using PatroniModel.RealCluster.Docker;
 using PatroniModel.RealCluster.Rest;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
-using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.RealCluster.Clusters;

@@ -1,10 +1,8 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
-using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.Scenarios.Sequences;
 
