@@ -2,6 +2,7 @@ using System.Globalization;
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Cli.Commands;
 

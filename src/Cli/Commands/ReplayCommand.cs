@@ -6,6 +6,7 @@ using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
 using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.Text;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Conformance.Artifacts;
 

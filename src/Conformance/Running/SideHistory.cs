@@ -3,6 +3,7 @@ using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Conformance.Running;
 

@@ -2,6 +2,7 @@ using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Properties;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Exploration.Running;
 

@@ -1,6 +1,8 @@
 using PatroniModel.Scenarios.Observations;
 
-namespace PatroniModel.Scenarios.Clusters;
+using PatroniModel.Scenarios.Clusters;
+
+namespace PatroniModel.Scenarios.Histories;
 
 /// <summary>One line of a history: a step's index, its result and the observations before and after it (on any cluster).</summary>
 public sealed record StepRecord(int Index, StepResult Result, Observation Before, Observation After)

@@ -9,7 +9,9 @@ using PatroniModel.Exploration.Generation;
 using PatroniModel.Exploration.Shrinking;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>How many sequences to explore from which FsCheck seed.</summary>
 /// <param name="Seed">FsCheck's random seed; the same seed explores the same sequences.</param>

@@ -4,7 +4,9 @@ using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>Which generator a sequence comes from: the default fault sequences, or PostgreSQL 17's failover-slot sequences.</summary>
 public enum SequenceFamily

@@ -5,7 +5,9 @@ using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>
 /// A property failure, shrunk: printed one step per line with the failing property's label, the observations before and
