@@ -2,6 +2,7 @@ using PatroniModel.Conformance.Artifacts;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Model;
 using PatroniModel.RealCluster.Clusters;
+using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Sequences;
 
@@ -75,9 +76,15 @@ public sealed class ConformanceSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs the sequence on both sides, step by step; <paramref name="onStep"/> sees every comparison as it is made.</summary>
-    public Task<ConformanceReport> RunAsync(Action<StepComparison>? onStep = null, CancellationToken cancellationToken = default) =>
-        ConformanceRunner.RunAsync(Sequence, new LeaderFollowingCluster(Model, member => Model.PreferredCandidate = member), Reality, onStep, cancellationToken);
+    /// <summary>
+    /// Runs the sequence on both sides, step by step; <paramref name="onStep"/> sees every comparison as it is made;
+    /// <paramref name="reality"/> wraps the real cluster (a test that interferes with reality behind the sequence's back).
+    /// </summary>
+    public Task<ConformanceReport> RunAsync(
+        Action<StepComparison>? onStep = null, Func<PatroniCluster, ICluster>? reality = null, CancellationToken cancellationToken = default) =>
+        ConformanceRunner.RunAsync(
+            Sequence, new LeaderFollowingCluster(Model, member => Model.PreferredCandidate = member),
+            reality is null ? Reality : reality(Reality), onStep, cancellationToken);
 
     /// <summary>Writes every container's log (<c>pg1.log</c> ..., <c>etcd1.log</c>) into <paramref name="directory"/>.</summary>
     public async Task WriteLogsAsync(string directory, CancellationToken cancellationToken = default)
