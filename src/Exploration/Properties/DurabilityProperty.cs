@@ -10,9 +10,9 @@ namespace PatroniModel.Exploration.Properties;
 /// </summary>
 public sealed class DurabilityProperty(RunRecord run) : IProperty
 {
-    private readonly HashSet<int> judgedTimelines = [];
-    private readonly Dictionary<int, IReadOnlyList<TimelineEnd>> histories = [];
-    private bool strictThroughout = true;
+    private readonly HashSet<int> _judgedTimelines = [];
+    private readonly Dictionary<int, IReadOnlyList<TimelineEnd>> _histories = [];
+    private bool _strictThroughout = true;
 
     public string Label => PropertyLabels.Durability;
 
@@ -22,9 +22,9 @@ public sealed class DurabilityProperty(RunRecord run) : IProperty
     {
         // The strict guarantee covers writes acknowledged under strict: checked when the run was strict from its start
         // (a row acknowledged in async mode before a patch to strict may be lost, and the observation carries no ack times).
-        strictThroughout &= run.Config.SynchronousMode == SynchronousMode.Strict;
+        _strictThroughout &= run.Config.SynchronousMode == SynchronousMode.Strict;
         var lost = observation.LostAcknowledged.IsDefaultOrEmpty ? [] : observation.LostAcknowledged;
-        if (strictThroughout && lost.Length > 0)
+        if (_strictThroughout && lost.Length > 0)
         {
             return new PropertyViolation(PropertyLabels.Durability, index,
                 $"{lost.Length} acknowledged writes lost in synchronous_mode_strict (rows {string.Join(',', lost.Take(5))}{(lost.Length > 5 ? ",..." : "")}) on leader {observation.Leader ?? "none"}");
@@ -33,17 +33,17 @@ public sealed class DurabilityProperty(RunRecord run) : IProperty
         {
             return null;
         }
-        if (!histories.TryGetValue(leader.Timeline, out var history))
+        if (!_histories.TryGetValue(leader.Timeline, out var history))
         {
             if (run.Cluster.TimelineHistory(leader.Name, leader.Timeline) is not { } read)
             {
                 return null;
             }
-            histories[leader.Timeline] = history = read;
+            _histories[leader.Timeline] = history = read;
         }
         foreach (var ended in history)
         {
-            if (!judgedTimelines.Add(ended.Timeline))
+            if (!_judgedTimelines.Add(ended.Timeline))
             {
                 continue;
             }

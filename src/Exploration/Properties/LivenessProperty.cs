@@ -6,7 +6,7 @@ namespace PatroniModel.Exploration.Properties;
 /// <summary>Liveness: once every member is healthy, a leader exists within ttl + loop_wait + retry_timeout (and after a settle).</summary>
 public sealed class LivenessProperty(RunRecord run) : IProperty
 {
-    private long? healthySince;
+    private long? _healthySince;
 
     public string Label => PropertyLabels.Liveness;
 
@@ -16,15 +16,15 @@ public sealed class LivenessProperty(RunRecord run) : IProperty
     {
         if (!RunRecord.AllRunning(after))
         {
-            healthySince = null;
+            _healthySince = null;
             return null;
         }
-        healthySince ??= after.AtMilliseconds;
+        _healthySince ??= after.AtMilliseconds;
         if (after.Leader is not null)
         {
             return null;
         }
-        var healthyFor = after.AtMilliseconds - healthySince.Value;
+        var healthyFor = after.AtMilliseconds - _healthySince.Value;
         if (step is Settle)
         {
             return new PropertyViolation(PropertyLabels.Liveness, index,

@@ -12,19 +12,19 @@ namespace PatroniModel.Exploration.Properties;
 /// </summary>
 public sealed class PropertyChecker
 {
-    private readonly RunRecord run;
-    private readonly OneWritableLeaderProperty oneWritableLeader;
+    private readonly RunRecord _run;
+    private readonly OneWritableLeaderProperty _oneWritableLeader;
 
     public PropertyChecker(ISimulatedCluster cluster)
     {
-        run = new RunRecord(cluster);
-        var truth = new ReconcileTruth(run);
-        oneWritableLeader = new OneWritableLeaderProperty(run);
+        _run = new RunRecord(cluster);
+        var truth = new ReconcileTruth(_run);
+        _oneWritableLeader = new OneWritableLeaderProperty(_run);
         Properties =
         [
             new GapExactnessProperty(truth), new NoFalseAlarmProperty(truth), new DuplicatesProperty(truth),
             new DivergenceProperty(truth), new FailoverSlotsProperty(truth),
-            oneWritableLeader, new DurabilityProperty(run), new ConvergenceProperty(), new LivenessProperty(run),
+            _oneWritableLeader, new DurabilityProperty(_run), new ConvergenceProperty(), new LivenessProperty(_run),
         ];
     }
 
@@ -32,26 +32,26 @@ public sealed class PropertyChecker
     public IReadOnlyList<IProperty> Properties { get; }
 
     /// <summary>Window in which a thawed ex-leader may still accept writes on its old timeline (see <see cref="RunRecord"/>).</summary>
-    public long FrozenLeaderWindowMilliseconds => run.FrozenLeaderWindowMilliseconds;
+    public long FrozenLeaderWindowMilliseconds => _run.FrozenLeaderWindowMilliseconds;
 
     /// <summary>After healing, a leader exists within ttl + loop_wait + retry_timeout.</summary>
-    public long LivenessBoundMilliseconds => run.LivenessBoundMilliseconds;
+    public long LivenessBoundMilliseconds => _run.LivenessBoundMilliseconds;
 
     /// <summary>The async durability bound's "last ttl" (see <see cref="RunRecord"/>).</summary>
-    public long DurabilityWindowMilliseconds => run.DurabilityWindowMilliseconds;
+    public long DurabilityWindowMilliseconds => _run.DurabilityWindowMilliseconds;
 
     /// <summary>Records the observation taken before the first step; only one writable leader is judged there.</summary>
     public PropertyViolation? Start(Observation initial)
     {
-        run.Start(initial);
-        return oneWritableLeader.Check(new PropertyStep(-1, null, null, initial, initial));
+        _run.Start(initial);
+        return _oneWritableLeader.Check(new PropertyStep(-1, null, null, initial, initial));
     }
 
     /// <summary>Checks every property after step <paramref name="index"/>; the first violation, or null.</summary>
     public PropertyViolation? Check(int index, Step step, StepResult result, Observation before, Observation after)
     {
         var checkedStep = new PropertyStep(index, step, result, before, after);
-        run.Record(checkedStep);
+        _run.Record(checkedStep);
         foreach (var property in Properties)
         {
             if (property.Check(checkedStep) is { } violation)

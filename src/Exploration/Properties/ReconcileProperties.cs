@@ -16,18 +16,18 @@ namespace PatroniModel.Exploration.Properties;
 /// </summary>
 public sealed class ReconcileTruth(RunRecord run)
 {
-    private PropertyStep? judged;
-    private PropertyViolation? verdict;
+    private PropertyStep? _judged;
+    private PropertyViolation? _verdict;
 
     /// <summary>What the step's report got wrong, under whichever property's label, or null (also for steps that are not reconciles).</summary>
     public PropertyViolation? Verdict(PropertyStep step)
     {
-        if (!ReferenceEquals(judged, step))
+        if (!ReferenceEquals(_judged, step))
         {
-            judged = step;
-            verdict = step.Step is null ? null : Judge(step.Index, step.Step, step.Result!, step.Before, step.After);
+            _judged = step;
+            _verdict = step.Step is null ? null : Judge(step.Index, step.Step, step.Result!, step.Before, step.After);
         }
-        return verdict;
+        return _verdict;
     }
 
     private PropertyViolation? Judge(int index, Step step, StepResult result, Observation before, Observation after)
