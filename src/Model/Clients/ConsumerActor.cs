@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Members;
-using PatroniModel.Model.Runtime;
 using PatroniModel.Scenarios.Observations;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Clients;
 

@@ -1,12 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Clients;
-using PatroniModel.Model.Dcs;
 using PatroniModel.Model.Postgres;
-using PatroniModel.Model.Runtime;
 using PatroniModel.Model.Time;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Wal;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Members;
 
@@ -102,8 +101,8 @@ public sealed class MemberActor : ReceiveActor
         Receive<SlotSyncRequest>(OnSlotSyncRequest);
         Receive<AppendWal>(OnAppendWal);
         Receive<ConsumeSlot>(OnConsume);
-        Receive<CreateSlot>(OnCreateSlot);
-        Receive<DropSlot>(OnDropSlot);
+        Receive<CreateLogicalSlot>(OnCreateSlot);
+        Receive<DropLogicalSlot>(OnDropSlot);
         ReceiveAny(_ => { });
     }
 
@@ -118,8 +117,8 @@ public sealed class MemberActor : ReceiveActor
         Receive<SlotSyncInfo>(OnSlotSyncInfo);
         Receive<AppendWal>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is read-only (in recovery)")));
         Receive<ConsumeSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery: logical decoding needs the primary")));
-        Receive<CreateSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery: logical decoding cannot be used while in recovery")));
-        Receive<DropSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery")));
+        Receive<CreateLogicalSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery: logical decoding cannot be used while in recovery")));
+        Receive<DropLogicalSlot>(_ => Sender.Tell(new MemberAnswer(false, $"{_name} is in recovery")));
         ReceiveAny(_ => { });
     }
 
@@ -1030,7 +1029,7 @@ public sealed class MemberActor : ReceiveActor
         Sender.Tell(new SlotConsumed(m.Slot, slot.ConfirmedFlush, _pg.Timeline, _name));
     }
 
-    private void OnCreateSlot(CreateSlot m)
+    private void OnCreateSlot(CreateLogicalSlot m)
     {
         if (_pg.Slots.ContainsKey(m.Slot))
         {
@@ -1054,7 +1053,7 @@ public sealed class MemberActor : ReceiveActor
         return record.End;
     }
 
-    private void OnDropSlot(DropSlot m)
+    private void OnDropSlot(DropLogicalSlot m)
     {
         if (!_pg.Slots.Remove(m.Slot))
         {
@@ -1267,7 +1266,7 @@ public sealed class MemberActor : ReceiveActor
 
     // ---------------------------------------------------------------- reads
 
-    private ImmutableArray<TimelineEnd> HistoryOf(int timeline)
+    private ImmutableArray<TimelineSwitchPoint> HistoryOf(int timeline)
     {
         if (timeline == _pg.Timeline)
         {
@@ -1301,6 +1300,3 @@ public sealed class MemberActor : ReceiveActor
 
     private sealed record PendingCommit(long RowId, Lsn Lsn, IActorRef ReplyTo);
 }
-
-/// <summary>The primary asks a new synchronous standby where its replay stands.</summary>
-public sealed record ReportReplay(string Leader);

@@ -1,10 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using PatroniModel.Consumer.Reconciling;
-using PatroniModel.Model.Clients;
-using PatroniModel.Model.Dcs;
-using PatroniModel.Model.Endpoints;
-using PatroniModel.Model.Members;
 using PatroniModel.Model.Postgres;
 using PatroniModel.Model.Runtime;
 using PatroniModel.Reconciler.Endpoints;
@@ -17,6 +13,8 @@ using PatroniModel.Scenarios.Wal;
 using CreateSlotStep = PatroniModel.Scenarios.Faults.CreateSlot;
 using Kill = PatroniModel.Scenarios.Faults.Kill;
 using DropSlotStep = PatroniModel.Scenarios.Faults.DropSlot;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 
 namespace PatroniModel.Model;
 
@@ -212,7 +210,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         return answer;
     }
 
-    internal DcsView ReadDcs() => Query<DcsView>(_wiring.Dcs, PatroniModel.Model.Dcs.ReadDcs.Instance)!;
+    internal DcsView ReadDcs() => Query<DcsView>(_wiring.Dcs, PatroniModel.Model.Protocol.ReadDcs.Instance)!;
 
     internal MemberInspection Inspect(string name, bool withRows = false) =>
         Query<MemberInspection>(_wiring.Members[name], withRows ? InspectMember.Full : InspectMember.Status)!;
@@ -321,7 +319,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (!step.Permanent)
         {
-            var answer = Query<MemberAnswer>(MemberRef(leader), new Members.CreateSlot(step.SlotName, "the client"))!;
+            var answer = Query<MemberAnswer>(MemberRef(leader), new CreateLogicalSlot(step.SlotName, "the client"))!;
             if (answer.Ok)
             {
                 PersistConsumerAt(step.SlotName, leader, "created its slot");
@@ -369,7 +367,7 @@ public sealed class ModelCluster : ICluster, IDisposable
         }
         if (Query<SlotAnswer>(MemberRef(leader), new FindSlot(step.SlotName))?.Slot is not null)
         {
-            Query<MemberAnswer>(MemberRef(leader), new Members.DropSlot(step.SlotName, "dropped by the client"));
+            Query<MemberAnswer>(MemberRef(leader), new DropLogicalSlot(step.SlotName, "dropped by the client"));
         }
         return StepResult.Ok(step, $"{step.SlotName} dropped on {leader}" + (permanent ? " and from the permanent slots" : ""));
     }
