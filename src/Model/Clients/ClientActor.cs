@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Time;
 using PatroniModel.Model.Protocol;
+using PatroniModel.Model.Time;
 using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Clients;

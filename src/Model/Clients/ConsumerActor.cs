@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Scenarios.Observations;
 using PatroniModel.Model.Protocol;
 using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.Model.Clients;
 

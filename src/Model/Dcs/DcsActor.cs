@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Wal;
-using PatroniModel.Model.Protocol;
-using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Dcs;
 

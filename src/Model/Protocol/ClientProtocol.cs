@@ -1,6 +1,6 @@
-using PatroniModel.Scenarios.Observations;
 using System.Collections.Immutable;
 using Akka.Actor;
+using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.Model.Protocol;
 

@@ -1,7 +1,7 @@
 using NpgsqlTypes;
-using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Model.Protocol;
 using PatroniModel.Model.World;
+using PatroniModel.Reconciler.Endpoints;
 
 namespace PatroniModel.Model.Runtime;
 

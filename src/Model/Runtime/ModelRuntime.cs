@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Configuration;
 using PatroniModel.Model.Runtime;
-using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
 
 namespace PatroniModel.Model;
 

@@ -1,10 +1,10 @@
 using Akka.TestKit.Xunit2;
 using PatroniModel.Model;
 using PatroniModel.Model.Dcs;
-using PatroniModel.Scenarios.Configuration;
-using Xunit;
 using PatroniModel.Model.Protocol;
 using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
+using Xunit;
 
 namespace PatroniModel.Tests.ModelTests.Actors;
 

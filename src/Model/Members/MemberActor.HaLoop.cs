@@ -1,0 +1,409 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Members;
+
+/// <summary>The HA loop (Patroni's ha.py in outline): the cycle against the DCS, the leader's duties, the race for a free lease, promotion and demotion.</summary>
+public sealed partial class MemberActor
+{
+    private void ScheduleTick(long delay)
+    {
+        CancelHa();
+        _haTimer = _world.Clock.Schedule(delay, Self, new HaTick(_haGeneration));
+    }
+
+    private void CancelHa()
+    {
+        _haTimer?.Cancel();
+        _haTimer = null;
+        _haGeneration++;
+        _inFlight = false;
+        _blocked = false;
+    }
+
+    private void OnTick(HaTick tick)
+    {
+        if (tick.Generation == _haGeneration && !_inFlight && !_blocked)
+        {
+            RunCycle(woken: false);
+        }
+    }
+
+    private void RunCycle(bool woken)
+    {
+        CancelHa();
+        _wokenCycle = woken;
+        CheckStreaming();
+        if (Network.IsPartitioned(_name))
+        {
+            // The DCS call hangs: Patroni retries for retry_timeout. A leader gives up early enough to demote before its lease can expire.
+            _blocked = true;
+            var delay = RetryMs;
+            if (_isLeader && _pg.IsPrimary)
+            {
+                delay = Math.Clamp(_leaseDeadline - 1 - Now, 0, RetryMs);
+            }
+            _haTimer = _world.Clock.Schedule(delay, Self, new DcsTimedOut(_haGeneration));
+            return;
+        }
+        _inFlight = true;
+        _dcs.Tell(new HaCycle(new MemberStatus(_name, _isLeader && _pg.IsPrimary, _streaming, _pg.Timeline, _pg.EndLsn)));
+    }
+
+    private void OnDcsTimedOut(DcsTimedOut m)
+    {
+        if (m.Generation != _haGeneration)
+        {
+            return;
+        }
+        _blocked = false;
+        if (_isLeader && _pg.IsPrimary)
+        {
+            Demote($"could not reach the DCS within retry_timeout ({_config.RetryTimeout}s)", graceful: false);
+        }
+        ScheduleTick(LoopMs);
+    }
+
+    private void OnView(DcsView view)
+    {
+        _inFlight = false;
+        _config = view.Config;
+        ReloadIfPermanentSlotsChanged();
+        if (_isLeader)
+        {
+            LeaderCycle(view);
+        }
+        else
+        {
+            ReplicaCycle(view);
+        }
+        if (!_stopped && !_frozen && !_blocked)
+        {
+            ScheduleTick(LoopMs);
+        }
+    }
+
+    private void LeaderCycle(DcsView view)
+    {
+        if (view.Renewed)
+        {
+            _leaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs;
+            if (HandleFailoverKey(view))
+            {
+                return;
+            }
+            LeaderDuties(view);
+            return;
+        }
+        if (view.Lease is null)
+        {
+            // A primary without the lock races like everyone else (Patroni: process_unhealthy_cluster); if it is not the
+            // healthiest node it demotes ("immediate-nolock").
+            if (Eligible(view, out var why))
+            {
+                _raceReason = "took the free lease back";
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            Demote($"no leader lock and {why}", graceful: false);
+            return;
+        }
+        Demote($"{view.Lease.Holder} holds the leader lease", graceful: false);
+    }
+
+    private void OnLeaseAnswer(LeaseAnswer answer)
+    {
+        if (_isLeader)
+        {
+            if (answer.Acquired)
+            {
+                _leaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs;
+                LeaderDuties(answer.View);
+            }
+            else
+            {
+                Demote($"lost the leader lease to {answer.View.Lease?.Holder}", graceful: false);
+            }
+        }
+        else if (answer.Acquired)
+        {
+            Promote(answer.View, _raceReason);
+        }
+    }
+
+    private void LeaderDuties(DcsView view)
+    {
+        EnsurePhysicalSlots(view);
+        EnsurePermanentSlots();
+        ManageSync(view);
+    }
+
+    private bool HandleFailoverKey(DcsView view)
+    {
+        if (view.Failover is not { } key || (key.Leader is not null && key.Leader != _name))
+        {
+            return false;
+        }
+        if (key.Candidate == _name)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        var candidate = SwitchoverCandidate(key.Candidate);
+        if (candidate is null)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        Demote(key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}", graceful: true);
+        _dcs.Tell(new ReleaseLease(_name, key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}"));
+        return true;
+    }
+
+    private string? SwitchoverCandidate(string? wanted)
+    {
+        foreach (var name in _downstream.Keys)
+        {
+            if ((wanted is null || wanted == name) && HealthyDownstream(name)
+                && (_config.SynchronousMode == SynchronousMode.Off || name == _pg.SyncStandby))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private void ReplicaCycle(DcsView view)
+    {
+        if (view.Lease is { } lease)
+        {
+            if (lease.Holder == _name)
+            {
+                // Started (or healed) while the lease is still ours: take it again (compare-and-swap renews it), then promote.
+                _raceReason = "still holding the leader lease";
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            if (_streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+            {
+                _streaming = false;
+            }
+            Follow(lease.Holder);
+            // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
+            // On PostgreSQL 17 the slotsync worker syncs failover slots; the model runs it at the same cadence.
+            if (_streaming && !_wokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
+            {
+                _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
+            }
+            return;
+        }
+        if (Eligible(view, out _))
+        {
+            _raceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race";
+            _dcs.Tell(new AcquireLease(_name));
+        }
+    }
+
+    /// <summary>
+    /// Patroni's is_healthiest_node before racing for a free lease (ha.py): a primary that lost its lock only checks that
+    /// its timeline is not behind the cluster's (so a thawed ex-leader cannot undo a promotion); a /failover key decides
+    /// manual failovers and switchovers; with an active /sync key only the last leader and the sync standby race; then
+    /// the lag against the last leader's optime and the wal positions of the other reachable members (a reachable primary
+    /// disqualifies everyone). Like Patroni's default (check_timeline off), replicas compare wal positions only.
+    /// </summary>
+    private bool Eligible(DcsView view, out string why)
+    {
+        why = "";
+        if (_pg.IsPrimary)
+        {
+            if (_pg.Timeline < view.MaxTimeline)
+            {
+                why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
+                return false;
+            }
+            return true;
+        }
+        var syncActive = _config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
+        if (view.Failover is { } key)
+        {
+            if (key.Leader is not null && syncActive && !view.Sync.Matches(_name))
+            {
+                why = "switchover in synchronous mode: not a synchronous member";
+                return false;
+            }
+            if (key.Candidate is not null)
+            {
+                why = $"the failover candidate is {key.Candidate}";
+                return key.Candidate == _name;
+            }
+            if (key.Leader == _name)
+            {
+                why = "it is the former leader of a switchover";
+                return false;
+            }
+            return Healthiest(view, checkLag: false, syncActive: false, exclude: key.Leader, out why);
+        }
+        if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
+        {
+            why = $"{preferred} is the preferred candidate";
+            return false;
+        }
+        if (syncActive && !view.Sync.Matches(_name))
+        {
+            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
+            return false;
+        }
+        return Healthiest(view, checkLag: true, syncActive, exclude: null, out why);
+    }
+
+    private bool Healthiest(DcsView view, bool checkLag, bool syncActive, string? exclude, out string why)
+    {
+        why = "";
+        if (checkLag && !_world.Options.PlantedBugPromoteBeyondMaximumLag
+            && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
+        {
+            why = $"its position is more than maximum_lag_on_failover behind {view.Optime}";
+            return false;
+        }
+        if (_world.PreferredCandidate == _name)
+        {
+            return true;
+        }
+        foreach (var (name, rest) in _world.Rest)
+        {
+            if (name == _name || name == exclude || !Network.IsReachable(name) || (syncActive && !view.Sync.Matches(name)))
+            {
+                continue;
+            }
+            var status = rest();
+            if (status.IsPrimary)
+            {
+                why = $"the primary {name} is still alive";
+                return false;
+            }
+            if (status.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == name))
+            {
+                why = $"{name} is ahead ({status.Lsn})";
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Patroni's physical slots on the leader: one per member with a live member key. A slot created for a member that
+    /// was not there before schedules a reload of the slot state (unknown logical slots are dropped); slots of members
+    /// that left are dropped without a reload.
+    /// </summary>
+    private void EnsurePhysicalSlots(DcsView view)
+    {
+        var live = view.Members.Where(k => k.Name != _name && k.ExpiresAt > Now).Select(k => k.Name).ToImmutableSortedSet(StringComparer.Ordinal);
+        var joined = _physicalSlots is null ? live : live.Except(_physicalSlots);
+        // A member whose key this leader saw and that is gone now (expired) loses its slot; a key not published yet
+        // (a member's first loop after bootstrap) does not.
+        var left = _seenMemberKeys.Except(live);
+        _physicalSlots = (_physicalSlots ?? []).Union(live).Except(left);
+        _seenMemberKeys = _seenMemberKeys.Union(live).Except(left);
+        if (!joined.IsEmpty)
+        {
+            ReloadSlots($"physical slot created for {string.Join(", ", joined)}");
+        }
+    }
+
+    private void Promote(DcsView view, string reason)
+    {
+        _physicalSlots = null;
+        _seenMemberKeys = _seenMemberKeys.Clear();
+        var newTimeline = Math.Max(view.MaxTimeline, _pg.Timeline) + 1;
+        var oldTimeline = _pg.Timeline;
+        var fork = _pg.Promote(newTimeline);
+        _dcs.Tell(new RecordPromotion(_name, newTimeline, fork));
+        _isLeader = true;
+        _upstream = null;
+        _streaming = false;
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        _syncKeyStandby = null;
+        _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
+        Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
+        _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (!slot.IsCopy)
+            {
+                continue;
+            }
+            if ((_config.PermanentSlots.Contains(slot.Name) || slot.Failover) && slot.Ready(Now))
+            {
+                // A synced failover slot becomes the new primary's own slot at the position it was last synced to.
+                slot.IsCopy = false;
+                continue;
+            }
+            _pg.Slots.Remove(slot.Name);
+            Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
+        }
+        // Patroni's first cycle as leader creates the members' physical slots right after the promotion.
+        EnsurePhysicalSlots(view);
+        EnsurePermanentSlots();
+        Become(Leading);
+        Record(ModelEventKinds.Writable, $"tl {newTimeline}");
+        _client.Tell(new LeaderPromoted(_name, [.. _pg.Rows]));
+        ManageSync(view);
+    }
+
+    private void Demote(string reason, bool graceful)
+    {
+        var wasWritable = Writable;
+        if (_pg.IsPrimary)
+        {
+            Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
+            if (graceful && _world.Options.MaxReplicationDelayMilliseconds > 0)
+            {
+                // A clean shutdown waits until the walsenders sent all WAL to the connected standbys: WAL still in flight
+                // arrives now (in order; what a standby has already applied it ignores, the delayed copies too).
+                foreach (var name in _downstream.Keys.Where(HealthyDownstream).ToList())
+                {
+                    foreach (var record in _pg.RecordsAfter(_streamStart.GetValueOrDefault(name, WalSizes.Initial)))
+                    {
+                        _peers[name].Tell(new WalShipment(_name, record, false, Network.Epoch(_name)));
+                    }
+                }
+            }
+            if (graceful)
+            {
+                var info = SlotPositions(withFailoverSlots: false);
+                foreach (var name in _downstream.Keys)
+                {
+                    if (HealthyDownstream(name))
+                    {
+                        _peers[name].Tell(info);
+                    }
+                }
+            }
+        }
+        _pg.IsPrimary = false;
+        _pg.SyncStandby = null;
+        _syncKeyStandby = null;
+        _isLeader = false;
+        Record(ModelEventKinds.Demoted, reason);
+        if (wasWritable)
+        {
+            Record(ModelEventKinds.ReadOnly, $"tl {_pg.Timeline}");
+        }
+        FailPending($"demoted: {reason}");
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
+        Network.Bump(_name);
+        ReloadSlots("role change");
+        _upstream = null;
+        _streaming = false;
+        Become(Following);
+    }
+}
