@@ -210,91 +210,9 @@ public sealed partial class MemberActor
         }
     }
 
-    /// <summary>
-    /// Patroni's is_healthiest_node before racing for a free lease (ha.py): a primary that lost its lock only checks that
-    /// its timeline is not behind the cluster's (so a thawed ex-leader cannot undo a promotion); a /failover key decides
-    /// manual failovers and switchovers; with an active /sync key only the last leader and the sync standby race; then
-    /// the lag against the last leader's optime and the wal positions of the other reachable members (a reachable primary
-    /// disqualifies everyone). Like Patroni's default (check_timeline off), replicas compare wal positions only.
-    /// </summary>
-    private bool Eligible(DcsView view, out string why)
-    {
-        why = "";
-        if (_pg.IsPrimary)
-        {
-            if (_pg.Timeline < view.MaxTimeline)
-            {
-                why = $"its timeline {_pg.Timeline} is behind the cluster's timeline {view.MaxTimeline}";
-                return false;
-            }
-            return true;
-        }
-        var syncActive = _config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
-        if (view.Failover is { } key)
-        {
-            if (key.Leader is not null && syncActive && !view.Sync.Matches(_name))
-            {
-                why = "switchover in synchronous mode: not a synchronous member";
-                return false;
-            }
-            if (key.Candidate is not null)
-            {
-                why = $"the failover candidate is {key.Candidate}";
-                return key.Candidate == _name;
-            }
-            if (key.Leader == _name)
-            {
-                why = "it is the former leader of a switchover";
-                return false;
-            }
-            return Healthiest(view, checkLag: false, syncActive: false, exclude: key.Leader, out why);
-        }
-        if (_world.PreferredCandidate is { } preferred && preferred != _name && Network.IsReachable(preferred))
-        {
-            why = $"{preferred} is the preferred candidate";
-            return false;
-        }
-        if (syncActive && !view.Sync.Matches(_name))
-        {
-            why = "synchronous mode: it is neither the last leader nor the synchronous standby";
-            return false;
-        }
-        return Healthiest(view, checkLag: true, syncActive, exclude: null, out why);
-    }
-
-    private bool Healthiest(DcsView view, bool checkLag, bool syncActive, string? exclude, out string why)
-    {
-        why = "";
-        if (checkLag && !_world.Options.PlantedBugPromoteBeyondMaximumLag
-            && view.Optime.BytesAfter(_pg.EndLsn) > _config.MaximumLagOnFailover)
-        {
-            why = $"its position is more than maximum_lag_on_failover behind {view.Optime}";
-            return false;
-        }
-        if (_world.PreferredCandidate == _name)
-        {
-            return true;
-        }
-        foreach (var (name, rest) in _world.Rest)
-        {
-            if (name == _name || name == exclude || !Network.IsReachable(name) || (syncActive && !view.Sync.Matches(name)))
-            {
-                continue;
-            }
-            var status = rest();
-            if (status.IsPrimary)
-            {
-                why = $"the primary {name} is still alive";
-                return false;
-            }
-            if (status.Lsn > _pg.EndLsn && !(syncActive && view.Sync.Leader == name))
-            {
-                why = $"{name} is ahead ({status.Lsn})";
-                return false;
-            }
-        }
-        return true;
-    }
+    private bool Eligible(DcsView view, out string why) =>
+        new LeaderRace(_config, _world.PreferredCandidate, _world.Options.PlantedBugPromoteBeyondMaximumLag, Network.IsReachable, _world.Rest)
+            .Eligible(new RaceCandidate(_name, _pg.IsPrimary, _pg.Timeline, _pg.EndLsn), view, out why);
 
     /// <summary>
     /// Patroni's physical slots on the leader: one per member with a live member key. A slot created for a member that
@@ -304,12 +222,7 @@ public sealed partial class MemberActor
     private void EnsurePhysicalSlots(DcsView view)
     {
         var live = view.Members.Where(k => k.Name != _name && k.ExpiresAt > Now).Select(k => k.Name).ToImmutableSortedSet(StringComparer.Ordinal);
-        var joined = _physicalSlots is null ? live : live.Except(_physicalSlots);
-        // A member whose key this leader saw and that is gone now (expired) loses its slot; a key not published yet
-        // (a member's first loop after bootstrap) does not.
-        var left = _seenMemberKeys.Except(live);
-        _physicalSlots = (_physicalSlots ?? []).Union(live).Except(left);
-        _seenMemberKeys = _seenMemberKeys.Union(live).Except(left);
+        (_physicalSlots, _seenMemberKeys, var joined) = SlotKeeping.PhysicalSlots(_physicalSlots, _seenMemberKeys, live);
         if (!joined.IsEmpty)
         {
             ReloadSlots($"physical slot created for {string.Join(", ", joined)}");

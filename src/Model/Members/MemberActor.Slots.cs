@@ -52,60 +52,25 @@ public sealed partial class MemberActor
             return;
         }
         var remote = m.FailoverSlots.Select(s => s.Slot).ToHashSet(StringComparer.Ordinal);
-        foreach (var synced in _pg.Slots.Values.Where(s => s.IsCopy && s.Failover && !remote.Contains(s.Name)).ToList())
+        foreach (var synced in SlotSyncWorker.GoneOnPrimary(_pg.Slots.Values, remote).ToList())
         {
             _pg.Slots.Remove(synced.Name);
             Record(ModelEventKinds.SlotDropped, $"{synced.Name} (synced slot: gone on {m.Leader}, dropped by the slotsync worker)");
         }
         foreach (var (slot, confirmed) in m.FailoverSlots)
         {
-            if (confirmed > _pg.EndLsn)
+            var local = _pg.Slots.GetValueOrDefault(slot);
+            switch (SlotSyncWorker.Decide(confirmed, _pg.EndLsn, local, _pg.Wal))
             {
-                continue;
-            }
-            if (!_pg.Slots.TryGetValue(slot, out var local))
-            {
-                if (!CatalogXminCovers(confirmed))
-                {
-                    // "could not synchronize replication slot ...: Synchronization could lead to data loss" (measured on 17.12).
-                    continue;
-                }
-                _pg.Slots[slot] = new LogicalSlot(slot, confirmed, isCopy: true, readyAt: Now) { Failover = true, ReadyAnnounced = true };
-                Record(ModelEventKinds.SlotCopied, $"{slot} at {confirmed} from {m.Leader} (synced by the slotsync worker)");
-            }
-            else if (local.IsCopy && local.Failover)
-            {
-                local.Advance(confirmed);
+                case SlotSyncAction.Create:
+                    _pg.Slots[slot] = new LogicalSlot(slot, confirmed, isCopy: true, readyAt: Now) { Failover = true, ReadyAnnounced = true };
+                    Record(ModelEventKinds.SlotCopied, $"{slot} at {confirmed} from {m.Leader} (synced by the slotsync worker)");
+                    break;
+                case SlotSyncAction.Advance:
+                    local!.Advance(confirmed);
+                    break;
             }
         }
-    }
-
-    /// <summary>
-    /// Whether the slotsync worker may create the synced slot: the primary's slot's catalog_xmin is the horizon of the last
-    /// standby snapshot (RUNNING_XACTS, also logged by a checkpoint) its confirmed position passed, and this standby's
-    /// hot_standby_feedback xmin is the horizon at its end of WAL; a transaction (a row) between the two makes the remote
-    /// catalog_xmin older than the standby's, and PostgreSQL 17 refuses to sync. Not modelled: the bgwriter's snapshot every 15 s.
-    /// </summary>
-    private bool CatalogXminCovers(Lsn confirmed)
-    {
-        var wal = _pg.Wal;
-        var snapshot = -1;
-        for (var i = wal.Count - 1; i >= 0; i--)
-        {
-            if (wal[i].End <= confirmed && wal[i].Kind is WalKind.RunningXacts or WalKind.Checkpoint)
-            {
-                snapshot = i;
-                break;
-            }
-        }
-        for (var i = snapshot + 1; i < wal.Count; i++)
-        {
-            if (wal[i].Kind == WalKind.Row)
-            {
-                return false;
-            }
-        }
-        return snapshot >= 0;
     }
 
     private void EnsurePermanentSlots()
@@ -114,13 +79,10 @@ public sealed partial class MemberActor
         {
             return;
         }
-        foreach (var name in _config.PermanentSlots)
+        foreach (var name in SlotKeeping.MissingPermanent(_config, _pg.Slots))
         {
-            if (!_pg.Slots.ContainsKey(name))
-            {
-                var at = CreateLocalSlot(name);
-                Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
-            }
+            var at = CreateLocalSlot(name);
+            Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
         }
     }
 
@@ -131,13 +93,10 @@ public sealed partial class MemberActor
         {
             if (_pg.IsPrimary)
             {
-                foreach (var name in now)
+                foreach (var name in SlotKeeping.ReplacedByDeclaration(known, now, _pg.Slots).ToList())
                 {
-                    if (!known.Contains(name) && _pg.Slots.TryGetValue(name, out var existing) && !existing.IsCopy)
-                    {
-                        _pg.Slots.Remove(name);
-                        Record(ModelEventKinds.SlotDropped, $"{name} (declared permanent: Patroni re-creates it at the current LSN)");
-                    }
+                    _pg.Slots.Remove(name);
+                    Record(ModelEventKinds.SlotDropped, $"{name} (declared permanent: Patroni re-creates it at the current LSN)");
                 }
             }
             ReloadSlots("reload (permanent slots changed)");
@@ -158,26 +117,17 @@ public sealed partial class MemberActor
         }
         foreach (var slot in _pg.Slots.Values.ToList())
         {
-            if (_config.PermanentSlots.Contains(slot.Name))
+            switch (SlotKeeping.OnReload(slot, _config, _pg.IsPrimary))
             {
-                if (!_pg.IsPrimary && !slot.IsCopy)
-                {
+                case SlotFate.KeepAsCopy:
                     slot.IsCopy = true;
                     slot.ReadyAt = Now;
-                }
-                continue;
+                    break;
+                case SlotFate.Drop:
+                    _pg.Slots.Remove(slot.Name);
+                    Record(ModelEventKinds.SlotDropped, $"{slot.Name} (unknown slot on {reason})");
+                    break;
             }
-            if (slot.IsCopy && slot.Failover)
-            {
-                // A standby's synced slot: Patroni 4.0.7 tries to drop it as unknown, PostgreSQL 17 refuses during recovery.
-                continue;
-            }
-            if (!slot.IsCopy && _config.IgnoreSlots.Contains(slot.Name))
-            {
-                continue;
-            }
-            _pg.Slots.Remove(slot.Name);
-            Record(ModelEventKinds.SlotDropped, $"{slot.Name} (unknown slot on {reason})");
         }
     }
 }
