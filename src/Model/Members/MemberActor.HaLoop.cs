@@ -15,21 +15,19 @@ public sealed partial class MemberActor
     private void ScheduleTick(long delay)
     {
         CancelHa();
-        _haTimer = _world.Clock.Schedule(delay, Self, new HaTick(_haGeneration));
+        _ha = _ha with { Timer = _world.Clock.Schedule(delay, Self, new HaTick(_ha.Generation)) };
     }
 
     private void CancelHa()
     {
-        _haTimer?.Cancel();
-        _haTimer = null;
-        _haGeneration++;
-        _inFlight = false;
-        _blocked = false;
+        _ha.Timer?.Cancel();
+        _ha = _ha with { Timer = null };
+        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false };
     }
 
     private void OnTick(HaTick tick)
     {
-        if (tick.Generation == _haGeneration && !_inFlight && !_blocked)
+        if (tick.Generation == _ha.Generation && !_ha.InFlight && !_ha.Blocked)
         {
             RunCycle(woken: false);
         }
@@ -38,32 +36,32 @@ public sealed partial class MemberActor
     private void RunCycle(bool woken)
     {
         CancelHa();
-        _wokenCycle = woken;
+        _ha = _ha with { WokenCycle = woken };
         CheckStreaming();
         if (Network.IsPartitioned(_name))
         {
             // The DCS call hangs: Patroni retries for retry_timeout. A leader gives up early enough to demote before its lease can expire.
-            _blocked = true;
+            _ha = _ha with { Blocked = true };
             var delay = RetryMs;
-            if (_isLeader && _pg.IsPrimary)
+            if (_role.IsLeader && _pg.IsPrimary)
             {
-                delay = Math.Clamp(_leaseDeadline - 1 - Now, 0, RetryMs);
+                delay = Math.Clamp(_ha.LeaseDeadline - 1 - Now, 0, RetryMs);
             }
-            _haTimer = _world.Clock.Schedule(delay, Self, new DcsTimedOut(_haGeneration));
+            _ha = _ha with { Timer = _world.Clock.Schedule(delay, Self, new DcsTimedOut(_ha.Generation)) };
             return;
         }
-        _inFlight = true;
-        _dcs.Tell(new HaCycle(new MemberStatus(_name, _isLeader && _pg.IsPrimary, _streaming, _pg.Timeline, _pg.EndLsn)));
+        _ha = _ha with { InFlight = true };
+        _dcs.Tell(new HaCycle(new MemberStatus(_name, _role.IsLeader && _pg.IsPrimary, _stream.Streaming, _pg.Timeline, _pg.EndLsn)));
     }
 
     private void OnDcsTimedOut(DcsTimedOut m)
     {
-        if (m.Generation != _haGeneration)
+        if (m.Generation != _ha.Generation)
         {
             return;
         }
-        _blocked = false;
-        if (_isLeader && _pg.IsPrimary)
+        _ha = _ha with { Blocked = false };
+        if (_role.IsLeader && _pg.IsPrimary)
         {
             Demote($"could not reach the DCS within retry_timeout ({_config.RetryTimeout}s)", graceful: false);
         }
@@ -72,10 +70,10 @@ public sealed partial class MemberActor
 
     private void OnView(DcsView view)
     {
-        _inFlight = false;
+        _ha = _ha with { InFlight = false };
         _config = view.Config;
         ReloadIfPermanentSlotsChanged();
-        if (_isLeader)
+        if (_role.IsLeader)
         {
             LeaderCycle(view);
         }
@@ -83,7 +81,7 @@ public sealed partial class MemberActor
         {
             ReplicaCycle(view);
         }
-        if (!_stopped && !_frozen && !_blocked)
+        if (!_role.Stopped && !_role.Frozen && !_ha.Blocked)
         {
             ScheduleTick(LoopMs);
         }
@@ -93,7 +91,7 @@ public sealed partial class MemberActor
     {
         if (view.Renewed)
         {
-            _leaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs;
+            _ha = _ha with { LeaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs };
             if (HandleFailoverKey(view))
             {
                 return;
@@ -107,7 +105,7 @@ public sealed partial class MemberActor
             // healthiest node it demotes ("immediate-nolock").
             if (Eligible(view, out var why))
             {
-                _raceReason = "took the free lease back";
+                _ha = _ha with { RaceReason = "took the free lease back" };
                 _dcs.Tell(new AcquireLease(_name));
                 return;
             }
@@ -119,11 +117,11 @@ public sealed partial class MemberActor
 
     private void OnLeaseAnswer(LeaseAnswer answer)
     {
-        if (_isLeader)
+        if (_role.IsLeader)
         {
             if (answer.Acquired)
             {
-                _leaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs;
+                _ha = _ha with { LeaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs };
                 LeaderDuties(answer.View);
             }
             else
@@ -133,7 +131,7 @@ public sealed partial class MemberActor
         }
         else if (answer.Acquired)
         {
-            Promote(answer.View, _raceReason);
+            Promote(answer.View, _ha.RaceReason);
         }
     }
 
@@ -186,18 +184,18 @@ public sealed partial class MemberActor
             if (lease.Holder == _name)
             {
                 // Started (or healed) while the lease is still ours: take it again (compare-and-swap renews it), then promote.
-                _raceReason = "still holding the leader lease";
+                _ha = _ha with { RaceReason = "still holding the leader lease" };
                 _dcs.Tell(new AcquireLease(_name));
                 return;
             }
-            if (_streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+            if (_stream.Streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
             {
-                _streaming = false;
+                _stream = _stream with { Streaming = false };
             }
             Follow(lease.Holder);
             // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
             // On PostgreSQL 17 the slotsync worker syncs failover slots; the model runs it at the same cadence.
-            if (_streaming && !_wokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
+            if (_stream.Streaming && !_ha.WokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
             {
                 _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
             }
@@ -205,7 +203,7 @@ public sealed partial class MemberActor
         }
         if (Eligible(view, out _))
         {
-            _raceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race";
+            _ha = _ha with { RaceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race" };
             _dcs.Tell(new AcquireLease(_name));
         }
     }
@@ -237,13 +235,12 @@ public sealed partial class MemberActor
         var oldTimeline = _pg.Timeline;
         var fork = _pg.Promote(newTimeline);
         _dcs.Tell(new RecordPromotion(_name, newTimeline, fork));
-        _isLeader = true;
-        _upstream = null;
-        _streaming = false;
+        _role = _role with { IsLeader = true };
+        _stream = _stream with { Upstream = null, Streaming = false };
         _downstream.Clear();
         _standbyReplay.Clear();
         _syncKeyStandby = null;
-        _leaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs;
+        _ha = _ha with { LeaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs };
         Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
         _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
         foreach (var slot in _pg.Slots.Values.ToList())
@@ -303,7 +300,7 @@ public sealed partial class MemberActor
         _pg.IsPrimary = false;
         _pg.SyncStandby = null;
         _syncKeyStandby = null;
-        _isLeader = false;
+        _role = _role with { IsLeader = false };
         Record(ModelEventKinds.Demoted, reason);
         if (wasWritable)
         {
@@ -315,8 +312,7 @@ public sealed partial class MemberActor
         // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
         Network.Bump(_name);
         ReloadSlots("role change");
-        _upstream = null;
-        _streaming = false;
+        _stream = _stream with { Upstream = null, Streaming = false };
         Become(Following);
     }
 }

@@ -14,35 +14,34 @@ public sealed partial class MemberActor
 {
     private void CheckStreaming()
     {
-        if (_streaming && (_upstream is null
-                           || Network.Epoch(_name) != _myEpochAtStream
-                           || Network.Epoch(_upstream) != _upstreamEpochAtStream
-                           || !Network.CanTalk(_name, _upstream)))
+        if (_stream.Streaming && (_stream.Upstream is null
+                           || Network.Epoch(_name) != _stream.MyEpoch
+                           || Network.Epoch(_stream.Upstream) != _stream.UpstreamEpoch
+                           || !Network.CanTalk(_name, _stream.Upstream)))
         {
-            _streaming = false;
+            _stream = _stream with { Streaming = false };
         }
     }
 
     private void Follow(string leader)
     {
         CheckStreaming();
-        if (_upstream == leader && _streaming)
+        if (_stream.Upstream == leader && _stream.Streaming)
         {
             return;
         }
-        _streaming = false;
+        _stream = _stream with { Streaming = false };
         if (!Network.CanTalk(_name, leader))
         {
             return;
         }
-        _upstream = leader;
-        _refusals = 0;
+        _stream = _stream with { Upstream = leader, Refusals = 0 };
         _peers[leader].Tell(new StreamRequest(_name, _pg.Timeline, _pg.History, _pg.EndLsn));
     }
 
     private void OnStreamAccepted(StreamAccepted m)
     {
-        if (m.Leader != _upstream)
+        if (m.Leader != _stream.Upstream)
         {
             return;
         }
@@ -54,22 +53,25 @@ public sealed partial class MemberActor
             }
         }
         _pg.AdoptLineage(m.Timeline, m.History);
-        _streaming = true;
-        _refusals = 0;
-        _myEpochAtStream = Network.Epoch(_name);
-        _upstreamEpochAtStream = Network.Epoch(m.Leader);
+        _stream = _stream with { Streaming = true, Refusals = 0, MyEpoch = Network.Epoch(_name), UpstreamEpoch = Network.Epoch(m.Leader) };
         _peers[m.Leader].Tell(new Replayed(_name, _pg.EndLsn));
     }
 
     private void OnStreamRefused(StreamRefused m)
     {
-        if (m.Leader != _upstream)
+        if (m.Leader != _stream.Upstream)
         {
             return;
         }
-        if (m.RewindTo is not { } point || ++_refusals > 2)
+        if (m.RewindTo is not { } point)
         {
-            _upstream = null;
+            _stream = _stream with { Upstream = null };
+            return;
+        }
+        _stream = _stream with { Refusals = _stream.Refusals + 1 };
+        if (_stream.Refusals > 2)
+        {
+            _stream = _stream with { Upstream = null };
             return;
         }
         var before = _pg.EndLsn;
@@ -95,21 +97,21 @@ public sealed partial class MemberActor
 
     private void OnShipment(WalShipment m)
     {
-        if (m.From != _upstream || !_streaming)
+        if (m.From != _stream.Upstream || !_stream.Streaming)
         {
             return;
         }
         if (Network.Epoch(m.From) != m.SenderEpoch)
         {
             // The sender died, froze or was cut off before this record left it: the replica never gets it.
-            _streaming = false;
+            _stream = _stream with { Streaming = false };
             return;
         }
         if (m.Record.Start != _pg.EndLsn)
         {
             if (m.Record.End > _pg.EndLsn)
             {
-                _streaming = false;
+                _stream = _stream with { Streaming = false };
             }
             return;
         }
@@ -122,7 +124,7 @@ public sealed partial class MemberActor
 
     private void OnSlotSyncInfo(SlotSyncInfo m)
     {
-        if (m.Leader != _upstream)
+        if (m.Leader != _stream.Upstream)
         {
             return;
         }

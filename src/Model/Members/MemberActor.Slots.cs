@@ -100,7 +100,7 @@ public sealed partial class MemberActor
                 }
             }
             ReloadSlots("reload (permanent slots changed)");
-            if (_pg.IsPrimary && _isLeader)
+            if (_pg.IsPrimary && _role.IsLeader)
             {
                 EnsurePermanentSlots();
             }

@@ -46,29 +46,17 @@ public sealed partial class MemberActor : ReceiveActor
     private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
     private ClusterConfig _config;
     private ImmutableArray<string>? _knownPermanent;
-    private bool _isLeader;
-    private bool _frozen;
-    private bool _stopped;
-    private long _haGeneration;
-    private VirtualClock.Timer? _haTimer;
-    private bool _inFlight;
-    private bool _blocked;
-    private long _leaseDeadline;
-    private string? _upstream;
-    private bool _streaming;
-    private int _myEpochAtStream;
-    private int _upstreamEpochAtStream;
-    private int _refusals;
-    private string _raceReason = "won the leader race";
-    private bool _wokenCycle;
     private string? _syncKeyStandby;
+    private MemberRole _role = new(IsLeader: false, Frozen: false, Stopped: false);
+    private HaLoopState _ha = HaLoopState.Idle;
+    private StreamState _stream = StreamState.None;
 
     public MemberActor(string name, ModelWorld world)
     {
         _name = name;
         _world = world;
         _config = world.InitialConfig;
-        world.Rest[name] = () => new RestStatus(!_stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
+        world.Rest[name] = () => new RestStatus(!_role.Stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
         Receive<WireMember>(m =>
         {
             _dcs = m.Dcs;
@@ -86,7 +74,7 @@ public sealed partial class MemberActor : ReceiveActor
     private long LoopMs => _config.LoopWait * 1000L;
     private long TtlMs => _config.Ttl * 1000L;
     private long RetryMs => _config.RetryTimeout * 1000L;
-    private bool Writable => !_stopped && !_frozen && _isLeader && _pg.IsPrimary;
+    private bool Writable => !_role.Stopped && !_role.Frozen && _role.IsLeader && _pg.IsPrimary;
 
     private void Record(string kind, string detail = "") => _world.Record(_name, kind, detail);
 
@@ -125,7 +113,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<HaTick>(OnTick);
         Receive<WakeUp>(_ =>
         {
-            if (!_inFlight && !_blocked)
+            if (!_ha.InFlight && !_ha.Blocked)
             {
                 RunCycle(woken: true);
             }
@@ -143,14 +131,14 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<HealMember>(_ =>
         {
             // The DCS call that was retrying goes through now.
-            if (_blocked)
+            if (_ha.Blocked)
             {
                 RunCycle(woken: true);
             }
         });
         Receive<ReportReplay>(m =>
         {
-            if (_upstream == m.Leader && _streaming)
+            if (_stream.Upstream == m.Leader && _stream.Streaming)
             {
                 _peers[m.Leader].Tell(new Replayed(_name, _pg.EndLsn));
             }
@@ -177,8 +165,8 @@ public sealed partial class MemberActor : ReceiveActor
         if (m.Leader == _name)
         {
             _pg.IsPrimary = true;
-            _isLeader = true;
-            _leaseDeadline = Now + TtlMs;
+            _role = _role with { IsLeader = true };
+            _ha = _ha with { LeaseDeadline = Now + TtlMs };
             Become(Leading);
             // The cluster is handed over settled: the bootstrap leader already has its replicas' physical slots.
             _physicalSlots = [.. _config.MemberNames.Where(n => n != _name)];
@@ -202,22 +190,20 @@ public sealed partial class MemberActor : ReceiveActor
         {
             Record(ModelEventKinds.ReadOnly, "killed");
         }
-        _stopped = true;
-        _frozen = false;
+        _role = _role with { Stopped = true, Frozen = false };
         FailPending("connection lost: the server was killed");
         Record(ModelEventKinds.Killed, $"tl{_pg.Timeline} at {_pg.EndLsn}");
         _downstream.Clear();
-        _upstream = null;
-        _streaming = false;
+        _stream = _stream with { Upstream = null, Streaming = false };
         Become(Stopped);
     }
 
     private void OnStart()
     {
-        _stopped = false;
+        _role = _role with { Stopped = false };
         _pg.IsPrimary = false;
         _pg.SyncStandby = null;
-        _isLeader = false;
+        _role = _role with { IsLeader = false };
         Record(ModelEventKinds.Started, $"tl{_pg.Timeline} at {_pg.EndLsn} (crash recovery, in recovery until Patroni decides)");
         ReloadSlots("start");
         Become(Following);
@@ -228,8 +214,8 @@ public sealed partial class MemberActor : ReceiveActor
     {
         var wasWritable = Writable;
         CancelHa();
-        _frozen = true;
-        Record(ModelEventKinds.Frozen, _isLeader ? "leader" : "replica");
+        _role = _role with { Frozen = true };
+        Record(ModelEventKinds.Frozen, _role.IsLeader ? "leader" : "replica");
         if (wasWritable)
         {
             Record(ModelEventKinds.ReadOnly, "frozen");
@@ -239,13 +225,13 @@ public sealed partial class MemberActor : ReceiveActor
 
     private void OnThaw()
     {
-        _frozen = false;
-        Record(ModelEventKinds.Thawed, _isLeader ? "believes it is the leader" : "replica");
+        _role = _role with { Frozen = false };
+        Record(ModelEventKinds.Thawed, _role.IsLeader ? "believes it is the leader" : "replica");
         if (Writable)
         {
             Record(ModelEventKinds.Writable, $"tl {_pg.Timeline} (thawed; its HA loop has not looked at the DCS yet)");
         }
-        if (_isLeader)
+        if (_role.IsLeader)
         {
             Become(Leading);
         }
@@ -266,9 +252,9 @@ public sealed partial class MemberActor : ReceiveActor
             _downstream.Clear();
         }
         Network.Bump(_name);
-        _streaming = false;
+        _stream = _stream with { Streaming = false };
         ReloadSlots("restart");
-        if (_pg.IsPrimary && _isLeader)
+        if (_pg.IsPrimary && _role.IsLeader)
         {
             EnsurePermanentSlots();
         }
@@ -290,16 +276,16 @@ public sealed partial class MemberActor : ReceiveActor
         CheckStreaming();
         return new MemberInspection(
             _name,
-            !_stopped,
-            _frozen,
+            !_role.Stopped,
+            _role.Frozen,
             Network.IsPartitioned(_name),
-            _isLeader,
+            _role.IsLeader,
             _pg.IsPrimary,
             _pg.Timeline,
             _pg.History,
             _pg.EndLsn,
-            _upstream,
-            _streaming,
+            _stream.Upstream,
+            _stream.Streaming,
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
             withRows ? [.. _pg.Rows] : [],
