@@ -1,6 +1,5 @@
 using Akka.Actor;
-using PatroniModel.Model.Dcs;
-using PatroniModel.Model.Members;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;

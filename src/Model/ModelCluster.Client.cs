@@ -1,10 +1,8 @@
 using Akka.Actor;
 using PatroniModel.Consumer.Positions;
 using PatroniModel.Consumer.Reconciling;
-using PatroniModel.Model.Clients;
-using PatroniModel.Model.Endpoints;
-using PatroniModel.Model.Members;
 using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Reconciler.Slots;
 using PatroniModel.Scenarios.Clusters;
@@ -35,7 +33,7 @@ public sealed partial class ModelCluster
         }
         if (!step.Permanent)
         {
-            var answer = Query<MemberAnswer>(MemberRef(leader), new Members.CreateSlot(step.SlotName, "the client"))!;
+            var answer = Query<MemberAnswer>(MemberRef(leader), new CreateLogicalSlot(step.SlotName, "the client"))!;
             if (answer.Ok)
             {
                 PersistConsumerAt(step.SlotName, leader, "created its slot");
@@ -83,7 +81,7 @@ public sealed partial class ModelCluster
         }
         if (Query<SlotAnswer>(MemberRef(leader), new FindSlot(step.SlotName))?.Slot is not null)
         {
-            Query<MemberAnswer>(MemberRef(leader), new Members.DropSlot(step.SlotName, "dropped by the client"));
+            Query<MemberAnswer>(MemberRef(leader), new DropLogicalSlot(step.SlotName, "dropped by the client"));
         }
         return StepResult.Ok(step, $"{step.SlotName} dropped on {leader}" + (permanent ? " and from the permanent slots" : ""));
     }

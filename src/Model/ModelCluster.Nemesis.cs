@@ -1,6 +1,7 @@
 using Akka.Actor;
-using PatroniModel.Model.Members;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Runtime;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Faults;
 using Kill = PatroniModel.Scenarios.Faults.Kill;

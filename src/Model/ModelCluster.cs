@@ -1,11 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Clients;
-using PatroniModel.Model.Dcs;
-using PatroniModel.Model.Endpoints;
-using PatroniModel.Model.Members;
 using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Runtime;
+using PatroniModel.Model.World;
 using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
@@ -208,7 +206,7 @@ public sealed partial class ModelCluster : ICluster, IDisposable
         return answer;
     }
 
-    internal DcsView ReadDcs() => Query<DcsView>(_wiring.Dcs, PatroniModel.Model.Dcs.ReadDcs.Instance)!;
+    internal DcsView ReadDcs() => Query<DcsView>(_wiring.Dcs, Protocol.ReadDcs.Instance)!;
 
     internal MemberInspection Inspect(string name, bool withRows = false) =>
         Query<MemberInspection>(_wiring.Members[name], withRows ? InspectMember.Full : InspectMember.Status)!;

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Members;
-using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Clients;
 
@@ -193,6 +193,3 @@ public sealed class ClientActor : ReceiveActor
         }
     }
 }
-
-/// <summary>Wires the client to the members.</summary>
-public sealed record WireClient(ImmutableDictionary<string, IActorRef> Members);

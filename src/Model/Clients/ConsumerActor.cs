@@ -1,7 +1,7 @@
 using Akka.Actor;
 using PatroniModel.Consumer.Positions;
-using PatroniModel.Model.Members;
-using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.Model.Clients;

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using PatroniModel.Model.Members;
 using PatroniModel.Model.Postgres;
-using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Wal;
 
@@ -26,7 +26,7 @@ public sealed class DcsActor : ReceiveActor
     private Lsn _optime = WalSizes.Initial;
     private SyncKey _sync = SyncKey.Empty;
     private FailoverKey? _failover;
-    private ImmutableArray<HistoryEntry> _history = [];
+    private ImmutableArray<TimelineHistoryEntry> _history = [];
     private string? _lastLeader;
     private ImmutableArray<IActorRef> _watchers = [];
     private ImmutableArray<string> _watcherNames = [];
@@ -40,7 +40,7 @@ public sealed class DcsActor : ReceiveActor
         Receive<ReleaseLease>(OnRelease);
         Receive<LeaseTtlElapsed>(OnTtlElapsed);
         Receive<SetSyncKey>(m => _sync = new SyncKey(m.Leader, m.Standby));
-        Receive<RecordPromotion>(m => _history = _history.Add(new HistoryEntry(m.Timeline, m.Fork, m.Member, _world.Now)));
+        Receive<RecordPromotion>(m => _history = _history.Add(new TimelineHistoryEntry(m.Timeline, m.Fork, m.Member, _world.Now)));
         Receive<SetFailoverKey>(m => _failover = m.Key);
         Receive<PatchDynamicConfig>(OnPatch);
         Receive<ReadDcs>(_ => Sender.Tell(View(false)));

@@ -18,7 +18,7 @@ public sealed class PostgresServer
     public int Timeline { get; private set; } = 1;
 
     /// <summary>The ancestors of <see cref="Timeline"/>, oldest first, each with the LSN where it ended.</summary>
-    public ImmutableArray<TimelineEnd> History { get; private set; } = [];
+    public ImmutableArray<TimelineSwitchPoint> History { get; private set; } = [];
 
     /// <summary>True while PostgreSQL runs as a primary (not in recovery).</summary>
     public bool IsPrimary { get; set; }
@@ -81,14 +81,14 @@ public sealed class PostgresServer
     public Lsn Promote(int newTimeline)
     {
         var fork = EndLsn;
-        History = History.Add(new TimelineEnd(Timeline, fork));
+        History = History.Add(new TimelineSwitchPoint(Timeline, fork));
         Timeline = newTimeline;
         IsPrimary = true;
         return fork;
     }
 
     /// <summary>Takes the primary's lineage when following it.</summary>
-    public void AdoptLineage(int timeline, ImmutableArray<TimelineEnd> history)
+    public void AdoptLineage(int timeline, ImmutableArray<TimelineSwitchPoint> history)
     {
         Timeline = timeline;
         History = history;

@@ -28,7 +28,7 @@ public enum WalKind
 public sealed record WalRecord(Lsn Start, Lsn End, int Timeline, WalKind Kind, long RowId);
 
 /// <summary>One line of a timeline history file: <paramref name="Timeline"/> ended at <paramref name="End"/>.</summary>
-public sealed record TimelineEnd(int Timeline, Lsn End)
+public sealed record TimelineSwitchPoint(int Timeline, Lsn End)
 {
     public override string ToString() => $"{Timeline}@{End}";
 }

@@ -3,6 +3,8 @@ using Akka.Actor;
 using PatroniModel.Model.Clients;
 using PatroniModel.Model.Dcs;
 using PatroniModel.Model.Members;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 
 namespace PatroniModel.Model.Runtime;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using PatroniModel.Model.Runtime;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Configuration;
 
 namespace PatroniModel.Model;
@@ -14,7 +15,7 @@ namespace PatroniModel.Model;
 public sealed class ModelRuntime : IDisposable
 {
     /// <summary>The dispatcher every model actor runs on.</summary>
-    public const string DispatcherId = "patroni-model.calling-thread-dispatcher";
+    public const string DispatcherId = ModelDispatcher.Id;
 
     /// <summary>The ActorSystem configuration the model needs (its dispatcher, quiet logging); TestKit-based tests start their system with it.</summary>
     public static Config ActorSystemConfig => SystemConfig;

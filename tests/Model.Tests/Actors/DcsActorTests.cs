@@ -1,7 +1,8 @@
 using Akka.TestKit.Xunit2;
 using PatroniModel.Model;
 using PatroniModel.Model.Dcs;
-using PatroniModel.Model.Runtime;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 using PatroniModel.Scenarios.Configuration;
 using Xunit;
 

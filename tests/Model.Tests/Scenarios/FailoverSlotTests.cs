@@ -9,7 +9,7 @@ using Xunit;
 namespace PatroniModel.Tests.ModelTests.Scenarios;
 
 /// <summary>
-/// The PostgreSQL 17 option of the model (DOMAIN.md), with the Patroni the real PostgreSQL 17 image has (4.0.7, Debian 13):
+/// The PostgreSQL 17 option of the model (src/Model/README.md), with the Patroni the real PostgreSQL 17 image has (4.0.7, Debian 13):
 /// slots created with <c>failover =&gt; true</c> are synced to the standbys by their slotsync workers, Patroni still drops a
 /// failover slot it does not know unless <c>ignore_slots</c> matches it, and <c>synchronized_standby_slots</c> makes
 /// decoding wait for the standbys.

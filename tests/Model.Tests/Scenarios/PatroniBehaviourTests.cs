@@ -8,7 +8,7 @@ using Xunit;
 
 namespace PatroniModel.Tests.ModelTests.Scenarios;
 
-/// <summary>Patroni behaviours from DOMAIN.md beyond the seed's scenarios.</summary>
+/// <summary>Patroni behaviours (Patroni docs: dynamic_configuration, replication_modes, watchdog, pause; slots.py) beyond the seed's scenarios.</summary>
 public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<ModelFixture>
 {
     [Fact]

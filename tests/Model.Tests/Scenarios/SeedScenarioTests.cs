@@ -10,7 +10,7 @@ using Xunit;
 namespace PatroniModel.Tests.ModelTests.Scenarios;
 
 /// <summary>
-/// The seed's nine end-to-end scenarios (DOMAIN.md) and the two it lacks, on the model, with the assertions the real E2E
+/// The seed's nine end-to-end scenarios (tests/E2E) and the two it lacks, on the model, with the assertions the real E2E
 /// makes. The reconciler is the product's SlotReconciler, talking to the model through its endpoint.
 /// </summary>
 public sealed class SeedScenarioTests(ModelFixture fixture) : IClassFixture<ModelFixture>

@@ -1,43 +1,46 @@
-using PatroniModel.Scenarios.Observations;
 using System.Collections.Immutable;
 using Akka.Actor;
+using PatroniModel.Scenarios.Observations;
 
-namespace PatroniModel.Model.Clients;
+namespace PatroniModel.Model.Protocol;
+
+/// <summary>Wires the client to the members.</summary>
+internal sealed record WireClient(ImmutableDictionary<string, IActorRef> Members);
 
 /// <summary>Write <paramref name="Rows"/> rows, one transaction each; answer <see cref="WriteBatchDone"/> to <paramref name="ReplyTo"/>.</summary>
-public sealed record WriteRows(int Rows, IActorRef ReplyTo);
+internal sealed record WriteRows(int Rows, IActorRef ReplyTo);
 
-public sealed record WriteBatchDone(int Acked, int Failed, string Detail);
+internal sealed record WriteBatchDone(int Acked, int Failed, string Detail);
 
 internal sealed record NextRow(long Generation);
 
 internal sealed record CommitTimedOut(long RowId);
 
 /// <summary>A member was promoted holding these rows: acknowledged rows it lacks are lost.</summary>
-public sealed record LeaderPromoted(string Member, HashSet<long> Rows);
+internal sealed record LeaderPromoted(string Member, HashSet<long> Rows);
 
 /// <summary>pg_rewind discarded these rows on a member.</summary>
-public sealed record RowsDiscarded(string Member, List<long> Rows);
+internal sealed record RowsDiscarded(string Member, List<long> Rows);
 
-public sealed record InspectClient
+internal sealed record InspectClient
 {
     public static InspectClient Instance { get; } = new();
 }
 
-public sealed record ClientInspection(ImmutableArray<long> Acknowledged, long NextRowId);
+internal sealed record ClientInspection(ImmutableArray<long> Acknowledged, long NextRowId);
 
 /// <summary>The consumer reads <paramref name="Slot"/> on <paramref name="Leader"/> up to its end and confirms it.</summary>
-public sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyTo);
+internal sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyTo);
 
 /// <summary>
 /// The consumer persists <paramref name="Position"/> when it has none for the slot or the position is past the persisted one
 /// (a persisted position never goes backwards): after creating its slot, or when it resumes from a slot the reconciler left.
 /// </summary>
-public sealed record PersistPosition(ConsumerPosition Position, string Why);
+internal sealed record PersistPosition(ConsumerPosition Position, string Why);
 
-public sealed record InspectConsumer
+internal sealed record InspectConsumer
 {
     public static InspectConsumer Instance { get; } = new();
 }
 
-public sealed record ConsumerInspection(ImmutableArray<PatroniModel.Scenarios.Observations.ConsumerPosition> Positions);
+internal sealed record ConsumerInspection(ImmutableArray<PatroniModel.Scenarios.Observations.ConsumerPosition> Positions);

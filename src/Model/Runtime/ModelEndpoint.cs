@@ -1,8 +1,9 @@
 using NpgsqlTypes;
-using PatroniModel.Model.Members;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.World;
 using PatroniModel.Reconciler.Endpoints;
 
-namespace PatroniModel.Model.Endpoints;
+namespace PatroniModel.Model.Runtime;
 
 /// <summary>
 /// The reconciler's view of the model: Patroni's <c>GET /cluster</c> and <c>GET /config</c> from the DCS, and a session on
@@ -91,7 +92,7 @@ internal sealed class ModelLeaderSession(ModelCluster cluster, string member) : 
 
     public Task<NpgsqlLogSequenceNumber> CreateLogicalSlotAsync(string slot, string plugin, CancellationToken cancellationToken = default)
     {
-        var answer = Ask<MemberAnswer>(new CreateSlot(slot, "the reconciler"));
+        var answer = Ask<MemberAnswer>(new CreateLogicalSlot(slot, "the reconciler"));
         if (!answer.Ok)
         {
             if (answer.Detail.Contains("already exists", StringComparison.Ordinal))

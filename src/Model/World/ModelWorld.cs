@@ -1,7 +1,7 @@
 using PatroniModel.Model.Time;
 using PatroniModel.Scenarios.Configuration;
 
-namespace PatroniModel.Model.Runtime;
+namespace PatroniModel.Model.World;
 
 /// <summary>What every actor of one cluster shares: the clock, the trace, the network fabric, the seeded random and the options.</summary>
 public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions options)
@@ -13,7 +13,7 @@ public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions opti
     public Random Random { get; } = new(seed);
     public ModelOptions Options { get; } = options;
 
-    /// <summary>When set, only this member races for a free lease while it is reachable (see <see cref="ModelCluster.PreferredCandidate"/>).</summary>
+    /// <summary>When set, only this member races for a free lease while it is reachable (see <c>ModelCluster.PreferredCandidate</c>).</summary>
     public string? PreferredCandidate { get; set; }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Wal;
 
-namespace PatroniModel.Model.Dcs;
+namespace PatroniModel.Model.Protocol;
 
 /// <summary>The leader key: who holds it and when its TTL runs out.</summary>
 public sealed record LeaderLease(string Holder, long ExpiresAt);
@@ -29,10 +29,10 @@ public sealed record SyncKey(string? Leader, string? Standby)
 public sealed record FailoverKey(string? Leader, string? Candidate);
 
 /// <summary>One leader change recorded in the DCS history: the new timeline and where it forked.</summary>
-public sealed record HistoryEntry(int Timeline, Lsn Fork, string Leader, long At);
+public sealed record TimelineHistoryEntry(int Timeline, Lsn Fork, string Leader, long At);
 
 /// <summary>What a member reports in its member key on each HA cycle.</summary>
-public sealed record MemberStatus(string Name, bool IsLeader, bool Streaming, int Timeline, Lsn Lsn);
+internal sealed record MemberStatus(string Name, bool IsLeader, bool Streaming, int Timeline, Lsn Lsn);
 
 /// <summary>A consistent read of the DCS at one virtual time.</summary>
 /// <param name="Renewed">True when this HA cycle renewed the reader's leader lease.</param>
@@ -44,7 +44,7 @@ public sealed record DcsView(
     ImmutableArray<MemberKey> Members,
     SyncKey Sync,
     FailoverKey? Failover,
-    ImmutableArray<HistoryEntry> History,
+    ImmutableArray<TimelineHistoryEntry> History,
     string? LastLeader,
     bool Renewed)
 {
@@ -64,30 +64,30 @@ public sealed record DcsView(
 }
 
 /// <summary>One HA cycle's DCS round trip: write the member key, renew the lease when holding it, read everything.</summary>
-public sealed record HaCycle(MemberStatus Status);
+internal sealed record HaCycle(MemberStatus Status);
 
 /// <summary>Create the leader key if absent (compare-and-swap on "no leader").</summary>
-public sealed record AcquireLease(string Member);
+internal sealed record AcquireLease(string Member);
 
 /// <summary>The answer to <see cref="AcquireLease"/>.</summary>
-public sealed record LeaseAnswer(bool Acquired, DcsView View);
+internal sealed record LeaseAnswer(bool Acquired, DcsView View);
 
 /// <summary>Delete the leader key if held by <paramref name="Member"/> (graceful switchover); wakes the watchers.</summary>
-public sealed record ReleaseLease(string Member, string Reason);
+internal sealed record ReleaseLease(string Member, string Reason);
 
-public sealed record SetSyncKey(string Leader, string? Standby);
+internal sealed record SetSyncKey(string Leader, string? Standby);
 
-public sealed record RecordPromotion(string Member, int Timeline, Lsn Fork);
+internal sealed record RecordPromotion(string Member, int Timeline, Lsn Fork);
 
-public sealed record SetFailoverKey(FailoverKey? Key);
+internal sealed record SetFailoverKey(FailoverKey? Key);
 
-public sealed record PatchDynamicConfig(ClusterConfig Config);
+internal sealed record PatchDynamicConfig(ClusterConfig Config);
 
 /// <summary>Bootstraps the cluster: <paramref name="Leader"/> holds the lease.</summary>
-public sealed record BootstrapDcs(string Leader, ImmutableArray<Akka.Actor.IActorRef> Watchers, ImmutableArray<string> WatcherNames);
+internal sealed record BootstrapDcs(string Leader, ImmutableArray<Akka.Actor.IActorRef> Watchers, ImmutableArray<string> WatcherNames);
 
 /// <summary>Read the DCS (for the driver and the REST endpoint).</summary>
-public sealed record ReadDcs
+internal sealed record ReadDcs
 {
     public static ReadDcs Instance { get; } = new();
 }

@@ -31,7 +31,7 @@ public sealed record ModelOptions
     public int MaxReplicationDelayMilliseconds { get; init; }
 }
 
-/// <summary>The model's fixed timings (virtual milliseconds), chosen from DOMAIN.md's measurements.</summary>
+/// <summary>The model's fixed timings (virtual milliseconds), chosen from measurements of a real Patroni 3.0.2 cluster (README.md, "Measured here"; Patroni's watchdog docs for the thaw window).</summary>
 public static class ModelTimings
 {
     /// <summary>The client writes one row, one transaction each, every this many ms (about 3 writes in a 0.3 s window).</summary>
@@ -43,7 +43,7 @@ public static class ModelTimings
     /// <summary>A commit that waits (synchronous commit) fails after this long.</summary>
     public const long CommitTimeout = 5_000;
 
-    /// <summary>A thawed member's HA loop notices the DCS state this long after the thaw (DOMAIN: about 0.3 s).</summary>
+    /// <summary>A thawed member's HA loop notices the DCS state this long after the thaw (measured on a real cluster: about 0.3 s).</summary>
     public const long ThawHaDelay = 300;
 
     /// <summary>A started member runs its first HA cycle this long after the start (crash recovery).</summary>

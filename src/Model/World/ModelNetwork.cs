@@ -1,4 +1,4 @@
-namespace PatroniModel.Model.Runtime;
+namespace PatroniModel.Model.World;
 
 /// <summary>
 /// The network fabric and process table the faults act on: which member processes run, which are frozen

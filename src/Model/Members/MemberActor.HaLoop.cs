@@ -1,0 +1,318 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Members;
+
+/// <summary>The HA loop (Patroni's ha.py in outline): the cycle against the DCS, the leader's duties, the race for a free lease, promotion and demotion.</summary>
+public sealed partial class MemberActor
+{
+    private void ScheduleTick(long delay)
+    {
+        CancelHa();
+        _ha = _ha with { Timer = _world.Clock.Schedule(delay, Self, new HaTick(_ha.Generation)) };
+    }
+
+    private void CancelHa()
+    {
+        _ha.Timer?.Cancel();
+        _ha = _ha with { Timer = null };
+        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false };
+    }
+
+    private void OnTick(HaTick tick)
+    {
+        if (tick.Generation == _ha.Generation && !_ha.InFlight && !_ha.Blocked)
+        {
+            RunCycle(woken: false);
+        }
+    }
+
+    private void RunCycle(bool woken)
+    {
+        CancelHa();
+        _ha = _ha with { WokenCycle = woken };
+        CheckStreaming();
+        if (Network.IsPartitioned(_name))
+        {
+            // The DCS call hangs: Patroni retries for retry_timeout. A leader gives up early enough to demote before its lease can expire.
+            _ha = _ha with { Blocked = true };
+            var delay = RetryMs;
+            if (_role.IsLeader && _pg.IsPrimary)
+            {
+                delay = Math.Clamp(_ha.LeaseDeadline - 1 - Now, 0, RetryMs);
+            }
+            _ha = _ha with { Timer = _world.Clock.Schedule(delay, Self, new DcsTimedOut(_ha.Generation)) };
+            return;
+        }
+        _ha = _ha with { InFlight = true };
+        _dcs.Tell(new HaCycle(new MemberStatus(_name, _role.IsLeader && _pg.IsPrimary, _stream.Streaming, _pg.Timeline, _pg.EndLsn)));
+    }
+
+    private void OnDcsTimedOut(DcsTimedOut m)
+    {
+        if (m.Generation != _ha.Generation)
+        {
+            return;
+        }
+        _ha = _ha with { Blocked = false };
+        if (_role.IsLeader && _pg.IsPrimary)
+        {
+            Demote($"could not reach the DCS within retry_timeout ({_config.RetryTimeout}s)", graceful: false);
+        }
+        ScheduleTick(LoopMs);
+    }
+
+    private void OnView(DcsView view)
+    {
+        _ha = _ha with { InFlight = false };
+        _config = view.Config;
+        ReloadIfPermanentSlotsChanged();
+        if (_role.IsLeader)
+        {
+            LeaderCycle(view);
+        }
+        else
+        {
+            ReplicaCycle(view);
+        }
+        if (!_role.Stopped && !_role.Frozen && !_ha.Blocked)
+        {
+            ScheduleTick(LoopMs);
+        }
+    }
+
+    private void LeaderCycle(DcsView view)
+    {
+        if (view.Renewed)
+        {
+            _ha = _ha with { LeaseDeadline = view.Lease?.ExpiresAt ?? Now + TtlMs };
+            if (HandleFailoverKey(view))
+            {
+                return;
+            }
+            LeaderDuties(view);
+            return;
+        }
+        if (view.Lease is null)
+        {
+            // A primary without the lock races like everyone else (Patroni: process_unhealthy_cluster); if it is not the
+            // healthiest node it demotes ("immediate-nolock").
+            if (Eligible(view, out var why))
+            {
+                _ha = _ha with { RaceReason = "took the free lease back" };
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            Demote($"no leader lock and {why}", graceful: false);
+            return;
+        }
+        Demote($"{view.Lease.Holder} holds the leader lease", graceful: false);
+    }
+
+    private void OnLeaseAnswer(LeaseAnswer answer)
+    {
+        if (_role.IsLeader)
+        {
+            if (answer.Acquired)
+            {
+                _ha = _ha with { LeaseDeadline = answer.View.Lease?.ExpiresAt ?? Now + TtlMs };
+                LeaderDuties(answer.View);
+            }
+            else
+            {
+                Demote($"lost the leader lease to {answer.View.Lease?.Holder}", graceful: false);
+            }
+        }
+        else if (answer.Acquired)
+        {
+            Promote(answer.View, _ha.RaceReason);
+        }
+    }
+
+    private void LeaderDuties(DcsView view)
+    {
+        EnsurePhysicalSlots(view);
+        EnsurePermanentSlots();
+        ManageSync(view);
+    }
+
+    private bool HandleFailoverKey(DcsView view)
+    {
+        if (view.Failover is not { } key || (key.Leader is not null && key.Leader != _name))
+        {
+            return false;
+        }
+        if (key.Candidate == _name)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        var candidate = SwitchoverCandidate(key.Candidate);
+        if (candidate is null)
+        {
+            _dcs.Tell(new SetFailoverKey(null));
+            return false;
+        }
+        Demote(key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}", graceful: true);
+        _dcs.Tell(new ReleaseLease(_name, key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}"));
+        return true;
+    }
+
+    private string? SwitchoverCandidate(string? wanted)
+    {
+        foreach (var name in _downstream.Keys)
+        {
+            if ((wanted is null || wanted == name) && HealthyDownstream(name)
+                && (_config.SynchronousMode == SynchronousMode.Off || name == _pg.SyncStandby))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private void ReplicaCycle(DcsView view)
+    {
+        if (view.Lease is { } lease)
+        {
+            if (lease.Holder == _name)
+            {
+                // Started (or healed) while the lease is still ours: take it again (compare-and-swap renews it), then promote.
+                _ha = _ha with { RaceReason = "still holding the leader lease" };
+                _dcs.Tell(new AcquireLease(_name));
+                return;
+            }
+            if (_stream.Streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+            {
+                _stream = _stream with { Streaming = false };
+            }
+            Follow(lease.Holder);
+            // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
+            // On PostgreSQL 17 the slotsync worker syncs failover slots; the model runs it at the same cadence.
+            if (_stream.Streaming && !_ha.WokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
+            {
+                _peers[lease.Holder].Tell(new SlotSyncRequest(_name));
+            }
+            return;
+        }
+        if (Eligible(view, out _))
+        {
+            _ha = _ha with { RaceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race" };
+            _dcs.Tell(new AcquireLease(_name));
+        }
+    }
+
+    private bool Eligible(DcsView view, out string why) =>
+        new LeaderRace(_config, _world.PreferredCandidate, _world.Options.PlantedBugPromoteBeyondMaximumLag, Network.IsReachable, _world.Rest)
+            .Eligible(new RaceCandidate(_name, _pg.IsPrimary, _pg.Timeline, _pg.EndLsn), view, out why);
+
+    /// <summary>
+    /// Patroni's physical slots on the leader: one per member with a live member key. A slot created for a member that
+    /// was not there before schedules a reload of the slot state (unknown logical slots are dropped); slots of members
+    /// that left are dropped without a reload.
+    /// </summary>
+    private void EnsurePhysicalSlots(DcsView view)
+    {
+        var live = view.Members.Where(k => k.Name != _name && k.ExpiresAt > Now).Select(k => k.Name).ToImmutableSortedSet(StringComparer.Ordinal);
+        (_physicalSlots, _seenMemberKeys, var joined) = SlotKeeping.PhysicalSlots(_physicalSlots, _seenMemberKeys, live);
+        if (!joined.IsEmpty)
+        {
+            ReloadSlots($"physical slot created for {string.Join(", ", joined)}");
+        }
+    }
+
+    private void Promote(DcsView view, string reason)
+    {
+        _physicalSlots = null;
+        _seenMemberKeys = _seenMemberKeys.Clear();
+        var newTimeline = Math.Max(view.MaxTimeline, _pg.Timeline) + 1;
+        var oldTimeline = _pg.Timeline;
+        var fork = _pg.Promote(newTimeline);
+        _dcs.Tell(new RecordPromotion(_name, newTimeline, fork));
+        _role = _role with { IsLeader = true };
+        _stream = _stream with { Upstream = null, Streaming = false };
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        _syncKeyStandby = null;
+        _ha = _ha with { LeaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs };
+        Record(ModelEventKinds.Promoted, $"tl{newTimeline} fork={fork} (from tl{oldTimeline}; {reason})");
+        _pg.Write(WalKind.EndOfRecovery, WalSizes.EndOfRecovery);
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (!slot.IsCopy)
+            {
+                continue;
+            }
+            if ((_config.PermanentSlots.Contains(slot.Name) || slot.Failover) && slot.Ready(Now))
+            {
+                // A synced failover slot becomes the new primary's own slot at the position it was last synced to.
+                slot.IsCopy = false;
+                continue;
+            }
+            _pg.Slots.Remove(slot.Name);
+            Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
+        }
+        // Patroni's first cycle as leader creates the members' physical slots right after the promotion.
+        EnsurePhysicalSlots(view);
+        EnsurePermanentSlots();
+        Become(Leading);
+        Record(ModelEventKinds.Writable, $"tl {newTimeline}");
+        _client.Tell(new LeaderPromoted(_name, [.. _pg.Rows]));
+        ManageSync(view);
+    }
+
+    private void Demote(string reason, bool graceful)
+    {
+        var wasWritable = Writable;
+        if (_pg.IsPrimary)
+        {
+            Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
+            if (graceful && _world.Options.MaxReplicationDelayMilliseconds > 0)
+            {
+                // A clean shutdown waits until the walsenders sent all WAL to the connected standbys: WAL still in flight
+                // arrives now (in order; what a standby has already applied it ignores, the delayed copies too).
+                foreach (var name in _downstream.Keys.Where(HealthyDownstream).ToList())
+                {
+                    foreach (var record in _pg.RecordsAfter(_streamStart.GetValueOrDefault(name, WalSizes.Initial)))
+                    {
+                        _peers[name].Tell(new WalShipment(_name, record, false, Network.Epoch(_name)));
+                    }
+                }
+            }
+            if (graceful)
+            {
+                var info = SlotPositions(withFailoverSlots: false);
+                foreach (var name in _downstream.Keys)
+                {
+                    if (HealthyDownstream(name))
+                    {
+                        _peers[name].Tell(info);
+                    }
+                }
+            }
+        }
+        _pg.IsPrimary = false;
+        _pg.SyncStandby = null;
+        _syncKeyStandby = null;
+        _role = _role with { IsLeader = false };
+        Record(ModelEventKinds.Demoted, reason);
+        if (wasWritable)
+        {
+            Record(ModelEventKinds.ReadOnly, $"tl {_pg.Timeline}");
+        }
+        FailPending($"demoted: {reason}");
+        _downstream.Clear();
+        _standbyReplay.Clear();
+        // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
+        Network.Bump(_name);
+        ReloadSlots("role change");
+        _stream = _stream with { Upstream = null, Streaming = false };
+        Become(Following);
+    }
+}

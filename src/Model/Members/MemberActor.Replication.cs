@@ -1,0 +1,326 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Model.Protocol;
+using PatroniModel.Model.Time;
+using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Members;
+
+/// <summary>Streaming replication: the replica asks its leader for WAL (and is rewound when it diverged); the primary ships records, tracks replay and picks the synchronous standby.</summary>
+public sealed partial class MemberActor
+{
+    private void CheckStreaming()
+    {
+        if (_stream.Streaming && (_stream.Upstream is null
+                           || Network.Epoch(_name) != _stream.MyEpoch
+                           || Network.Epoch(_stream.Upstream) != _stream.UpstreamEpoch
+                           || !Network.CanTalk(_name, _stream.Upstream)))
+        {
+            _stream = _stream with { Streaming = false };
+        }
+    }
+
+    private void Follow(string leader)
+    {
+        CheckStreaming();
+        if (_stream.Upstream == leader && _stream.Streaming)
+        {
+            return;
+        }
+        _stream = _stream with { Streaming = false };
+        if (!Network.CanTalk(_name, leader))
+        {
+            return;
+        }
+        _stream = _stream with { Upstream = leader, Refusals = 0 };
+        _peers[leader].Tell(new StreamRequest(_name, _pg.Timeline, _pg.History, _pg.EndLsn));
+    }
+
+    private void OnStreamAccepted(StreamAccepted m)
+    {
+        if (m.Leader != _stream.Upstream)
+        {
+            return;
+        }
+        foreach (var record in m.Records)
+        {
+            if (record.Start == _pg.EndLsn)
+            {
+                _pg.Apply(record);
+            }
+        }
+        _pg.AdoptLineage(m.Timeline, m.History);
+        _stream = _stream with { Streaming = true, Refusals = 0, MyEpoch = Network.Epoch(_name), UpstreamEpoch = Network.Epoch(m.Leader) };
+        _peers[m.Leader].Tell(new Replayed(_name, _pg.EndLsn));
+    }
+
+    private void OnStreamRefused(StreamRefused m)
+    {
+        if (m.Leader != _stream.Upstream)
+        {
+            return;
+        }
+        if (m.RewindTo is not { } point)
+        {
+            _stream = _stream with { Upstream = null };
+            return;
+        }
+        _stream = _stream with { Refusals = _stream.Refusals + 1 };
+        if (_stream.Refusals > 2)
+        {
+            _stream = _stream with { Upstream = null };
+            return;
+        }
+        var before = _pg.EndLsn;
+        var oldTimeline = _pg.Timeline;
+        var discarded = _pg.TruncateAfter(point);
+        _pg.AdoptLineage(m.Timeline, m.History);
+        foreach (var slot in _pg.Slots.Values.ToList())
+        {
+            if (slot.IsCopy || slot.ConfirmedFlush > point)
+            {
+                _pg.Slots.Remove(slot.Name);
+                Record(ModelEventKinds.SlotDropped, $"{slot.Name} (discarded by pg_rewind)");
+            }
+        }
+        Record(ModelEventKinds.Rewound,
+            $"to {point} (was tl{oldTimeline} at {before}): discarded {discarded.Count} rows; now follows {m.Leader} on tl{m.Timeline}");
+        if (discarded.Count > 0)
+        {
+            _client.Tell(new RowsDiscarded(_name, discarded));
+        }
+        _peers[m.Leader].Tell(new StreamRequest(_name, _pg.Timeline, _pg.History, _pg.EndLsn));
+    }
+
+    private void OnShipment(WalShipment m)
+    {
+        if (m.From != _stream.Upstream || !_stream.Streaming)
+        {
+            return;
+        }
+        if (Network.Epoch(m.From) != m.SenderEpoch)
+        {
+            // The sender died, froze or was cut off before this record left it: the replica never gets it.
+            _stream = _stream with { Streaming = false };
+            return;
+        }
+        if (m.Record.Start != _pg.EndLsn)
+        {
+            if (m.Record.End > _pg.EndLsn)
+            {
+                _stream = _stream with { Streaming = false };
+            }
+            return;
+        }
+        _pg.Apply(m.Record);
+        if (m.WantsAck)
+        {
+            _peers[m.From].Tell(new Replayed(_name, _pg.EndLsn));
+        }
+    }
+
+    private void OnSlotSyncInfo(SlotSyncInfo m)
+    {
+        if (m.Leader != _stream.Upstream)
+        {
+            return;
+        }
+        SyncFailoverSlots(m);
+        foreach (var (slot, confirmed) in m.Slots)
+        {
+            if (!_config.PermanentSlots.Contains(slot))
+            {
+                continue;
+            }
+            var target = Lsn.Min(confirmed, _pg.EndLsn);
+            if (!_pg.Slots.TryGetValue(slot, out var copy))
+            {
+                _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now + ModelTimings.SlotCopyReadyDelay);
+                Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (PostgreSQL restarted to load it)");
+                continue;
+            }
+            copy.Advance(target);
+            if (copy.IsCopy && !copy.ReadyAnnounced && copy.Ready(Now))
+            {
+                copy.ReadyAnnounced = true;
+                Record(ModelEventKinds.SlotReady, $"{slot} at {copy.ConfirmedFlush}: safe to be used after a failover");
+            }
+        }
+    }
+
+    private void OnStreamRequest(StreamRequest m)
+    {
+        if (_pg.EndOf(m.Timeline) is { } end && m.End <= end && m.End <= _pg.EndLsn)
+        {
+            _downstream[m.From] = Network.Epoch(m.From);
+            _lastDelivery.Remove(m.From);
+            _streamStart[m.From] = m.End;
+            Sender.Tell(new StreamAccepted(_name, _pg.Timeline, _pg.History, _pg.RecordsAfter(m.End)));
+            return;
+        }
+        Sender.Tell(new StreamRefused(_name, "timeline diverged", CommonPoint(m), _pg.Timeline, _pg.History));
+    }
+
+    /// <summary>Where the requester's WAL stops being this server's WAL: what pg_rewind rewinds it to.</summary>
+    private Lsn CommonPoint(StreamRequest m)
+    {
+        if (_pg.EndOf(m.Timeline) is { } end)
+        {
+            return Lsn.Min(Lsn.Min(m.End, end), _pg.EndLsn);
+        }
+        for (var i = m.History.Length - 1; i >= 0; i--)
+        {
+            if (_pg.EndOf(m.History[i].Timeline) is { } ancestorEnd)
+            {
+                return Lsn.Min(Lsn.Min(m.History[i].End, ancestorEnd), _pg.EndLsn);
+            }
+        }
+        return WalSizes.Initial;
+    }
+
+    private bool HealthyDownstream(string name) =>
+        _downstream.TryGetValue(name, out var epoch) && Network.Epoch(name) == epoch && Network.CanTalk(_name, name);
+
+    private void Ship(WalRecord record)
+    {
+        if (_downstream.Count == 0)
+        {
+            return;
+        }
+        List<string>? broken = null;
+        var maxDelay = _world.Options.MaxReplicationDelayMilliseconds;
+        foreach (var (name, epoch) in _downstream)
+        {
+            if (Network.Epoch(name) != epoch || !Network.CanTalk(_name, name))
+            {
+                (broken ??= []).Add(name);
+                continue;
+            }
+            var shipment = new WalShipment(_name, record, name == _pg.SyncStandby || _config.SynchronizedStandbySlots, Network.Epoch(_name));
+            if (maxDelay <= 0)
+            {
+                _peers[name].Tell(shipment);
+                continue;
+            }
+            var at = Math.Max(_lastDelivery.GetValueOrDefault(name), Now + _world.Random.Next(0, maxDelay + 1));
+            _lastDelivery[name] = at;
+            _world.Clock.Schedule(at - Now, _peers[name], shipment);
+        }
+        if (broken is not null)
+        {
+            foreach (var name in broken)
+            {
+                _downstream.Remove(name);
+            }
+        }
+    }
+
+    private void OnReplayed(Replayed m)
+    {
+        _standbyReplay[m.From] = m.Lsn;
+        if (m.From == _pg.SyncStandby && _syncKeyStandby != m.From && CaughtUp(m.From)
+            && _config.SynchronousMode != SynchronousMode.Off)
+        {
+            _syncKeyStandby = m.From;
+            _dcs.Tell(new SetSyncKey(_name, m.From));
+        }
+        TryAckPending();
+    }
+
+    private bool CaughtUp(string standby) => _standbyReplay.TryGetValue(standby, out var replayed) && replayed >= _pg.EndLsn;
+
+    private void ManageSync(DcsView view)
+    {
+        var mode = _config.SynchronousMode;
+        if (mode == SynchronousMode.Off)
+        {
+            _pg.SyncStandby = null;
+            _syncKeyStandby = null;
+            AckAllPending();
+            return;
+        }
+        var current = _pg.SyncStandby;
+        string? pick = null;
+        if (current is not null && HealthyDownstream(current))
+        {
+            pick = current;
+        }
+        else
+        {
+            foreach (var name in _downstream.Keys)
+            {
+                if (HealthyDownstream(name))
+                {
+                    pick = name;
+                    break;
+                }
+            }
+        }
+        if (pick != current)
+        {
+            _pg.SyncStandby = pick;
+            Record(ModelEventKinds.SyncStandby, pick ?? "none");
+            if (pick is not null)
+            {
+                _peers[pick].Tell(new ReportReplay(_name));
+            }
+        }
+        // Patroni names a new synchronous standby in /sync only once it has caught up (pg_stat_replication sync_state 'sync'):
+        // until then only the leader may be promoted, so no acknowledged commit can be lost by promoting a lagging standby.
+        var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
+        _syncKeyStandby = keyStandby;
+        if (view.Sync.Leader != _name || view.Sync.Standby != keyStandby)
+        {
+            _dcs.Tell(new SetSyncKey(_name, keyStandby));
+        }
+        if (pick is null && mode == SynchronousMode.On)
+        {
+            AckAllPending();
+        }
+        else
+        {
+            TryAckPending();
+        }
+    }
+
+    private bool NeedsSyncAck =>
+        _config.SynchronousMode == SynchronousMode.Strict
+        || (_config.SynchronousMode == SynchronousMode.On && _pg.SyncStandby is not null);
+
+    private void TryAckPending()
+    {
+        if (_pending.Count == 0 || _pg.SyncStandby is not { } standby || !_standbyReplay.TryGetValue(standby, out var replayed))
+        {
+            return;
+        }
+        var acked = 0;
+        while (acked < _pending.Count && _pending[acked].Lsn <= replayed)
+        {
+            var p = _pending[acked];
+            p.ReplyTo.Tell(new RowCommitted(p.RowId, p.Lsn, _pg.Timeline, _name));
+            acked++;
+        }
+        _pending.RemoveRange(0, acked);
+    }
+
+    private void AckAllPending()
+    {
+        foreach (var p in _pending)
+        {
+            p.ReplyTo.Tell(new RowCommitted(p.RowId, p.Lsn, _pg.Timeline, _name));
+        }
+        _pending.Clear();
+    }
+
+    private void FailPending(string reason)
+    {
+        foreach (var p in _pending)
+        {
+            p.ReplyTo.Tell(new RowFailed(p.RowId, _name, reason));
+        }
+        _pending.Clear();
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using PatroniModel.Model.Postgres;
+using PatroniModel.Scenarios.Wal;
+
+namespace PatroniModel.Model.Protocol;
+
+/// <summary>The HA loop's timer (ignored when <paramref name="Generation"/> is stale).</summary>
+internal sealed record HaTick(long Generation);
+
+/// <summary>Run an HA cycle now (an etcd watch fired, the configuration changed, a REST call woke the loop).</summary>
+internal sealed record WakeUp(string Reason);
+
+/// <summary>The DCS call of a cut-off member gave up after retry_timeout.</summary>
+internal sealed record DcsTimedOut(long Generation);
+
+/// <summary>Wires a member to its peers, the DCS, the client.</summary>
+internal sealed record WireMember(IActorRef Dcs, IActorRef Client, ImmutableDictionary<string, IActorRef> Peers);
+
+/// <summary>Bootstrap: <paramref name="Leader"/> is the initial primary; every other member follows it.</summary>
+internal sealed record BootstrapMember(string Leader, long FirstTickDelay);
+
+// Faults the driver applies to the member's container.
+internal sealed record KillProcess;
+internal sealed record StartProcess;
+internal sealed record FreezeProcess;
+internal sealed record ThawProcess;
+internal sealed record HealMember;
+internal sealed record RestartPostgres;
+
+// Replication between members.
+internal sealed record StreamRequest(string From, int Timeline, ImmutableArray<TimelineSwitchPoint> History, Lsn End);
+internal sealed record StreamAccepted(string Leader, int Timeline, ImmutableArray<TimelineSwitchPoint> History, List<WalRecord> Records);
+internal sealed record StreamRefused(string Leader, string Reason, Lsn? RewindTo, int Timeline, ImmutableArray<TimelineSwitchPoint> History);
+/// <summary>A WAL record on its way to a replica; it is lost when the sender's connection broke before it arrived (<paramref name="SenderEpoch"/>).</summary>
+internal sealed record WalShipment(string From, WalRecord Record, bool WantsAck, int SenderEpoch);
+internal sealed record Replayed(string From, Lsn Lsn);
+internal sealed record SlotSyncRequest(string From);
+/// <summary>The leader's slots a replica keeps copies of: Patroni's permanent slots and, on PostgreSQL 17, the failover slots the slotsync worker syncs.</summary>
+internal sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> FailoverSlots);
+
+/// <summary>The primary asks a new synchronous standby where its replay stands.</summary>
+internal sealed record ReportReplay(string Leader);
+
+// Client and consumer requests served by a primary.
+internal sealed record InsertRow(long RowId);
+internal sealed record RowCommitted(long RowId, Lsn Lsn, int Timeline, string Member);
+internal sealed record RowPending(long RowId, string Member);
+internal sealed record RowRejected(long RowId, string Member, string Reason);
+internal sealed record RowFailed(long RowId, string Member, string Reason);
+internal sealed record AppendWal(WalKind Kind, long Bytes);
+internal sealed record ConsumeSlot(string Slot);
+internal sealed record SlotConsumed(string Slot, Lsn Lsn, int Timeline, string Member);
+
+// Reads and SQL the driver and the reconciler's session send.
+/// <summary>Read a member's state; <paramref name="WithRows"/> also copies its rows and computes their digest (observations only).</summary>
+internal sealed record InspectMember(bool WithRows)
+{
+    public static InspectMember Full { get; } = new(true);
+    public static InspectMember Status { get; } = new(false);
+}
+internal sealed record IdentifySystem;
+internal sealed record SystemIdentity(int Timeline, Lsn XLogPos, bool InRecovery);
+internal sealed record ReadTimelineHistory(int Timeline);
+internal sealed record TimelineHistoryAnswer(ImmutableArray<TimelineSwitchPoint> History);
+internal sealed record FindSlot(string Slot);
+public sealed record SlotRow(string Slot, Lsn ConfirmedFlush, Lsn RestartLsn, bool IsCopy, bool Failover = false);
+internal sealed record SlotAnswer(SlotRow? Slot);
+internal sealed record CreateLogicalSlot(string Slot, string By);
+internal sealed record DropLogicalSlot(string Slot, string Why);
+
+/// <summary>A generic answer: done or refused with a reason.</summary>
+/// <param name="WaitingForStandbys">A consume refused only because synchronized_standby_slots still waits for a standby: worth asking again.</param>
+internal sealed record MemberAnswer(bool Ok, string Detail, Lsn Lsn = default, bool WaitingForStandbys = false);
+
+/// <summary>The state of a member, read by the driver: for observations, settle, the invariants and the tests.</summary>
+public sealed record MemberInspection(
+    string Name,
+    bool Running,
+    bool Frozen,
+    bool Partitioned,
+    bool IsLeaderRole,
+    bool IsPrimary,
+    int Timeline,
+    ImmutableArray<TimelineSwitchPoint> History,
+    Lsn EndLsn,
+    string? Upstream,
+    bool Streaming,
+    string? SyncStandby,
+    ImmutableArray<SlotRow> Slots,
+    ImmutableArray<long> Rows,
+    string Digest)
+{
+    /// <summary>Accepts writes right now.</summary>
+    public bool Writable => Running && !Frozen && IsPrimary && IsLeaderRole;
+}
