@@ -124,26 +124,9 @@ public static class ReplayCommand
     /// </summary>
     public static Sequence FromSeed(string text, FsCheck.Arbitrary<Sequence>? generator = null)
     {
-        var parts = text.Split(',');
-        if (parts.Length != 3
-            || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
-            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gamma)
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
-        {
-            throw new UsageException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
-        }
-        Sequence? generated = null;
-        var config = Config.Quick
-            .WithMaxTest(1)
-            .WithQuietOnSuccess(true)
-            .WithReplay(Microsoft.FSharp.Core.FSharpOption<Replay>.Some(new Replay(new Rnd(seed, gamma), Microsoft.FSharp.Core.FSharpOption<int>.Some(size))));
-        Prop.ForAll(generator ?? Explorer.Arbitrary, sequence =>
-        {
-            generated ??= sequence;
-            return true;
-        }).Check(config);
-        var result = generated ?? throw new UsageException($"seed {text} generated no sequence");
-        return result with { Origin = $"property replay {text}" };
+        var point = ReplayPoint.TryParse(text)
+                    ?? throw new UsageException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
+        return GeneratedSequences.FromReplay(generator ?? Explorer.Arbitrary, point) with { Origin = $"property replay {text}" };
     }
 
     private static async Task<string> SafeLogAsync(PatroniCluster cluster, ClusterMember member)
