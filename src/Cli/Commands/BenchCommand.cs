@@ -50,7 +50,7 @@ public static class BenchCommand
 
     private static void Print(BenchmarkResult r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{r.Workers} worker{(r.Workers == 1 ? "" : "s")}: {r.Sequences} sequences ({r.Steps} steps) in {r.Elapsed.TotalSeconds:F1} s, {r.Rate:F0} sequences/s, "
-        + $"virtual time {r.VirtualToWall:F0}x wall, about {r.MemoryPerWorkerBytes / 1048576.0:F1} MiB managed memory per worker, {r.Failures} with a property failure"));
+        + $"virtual time {r.VirtualToWall:F0}x wall, about {r.MemoryPerWorkerBytes / 1048576.0:F1} MiB managed memory per worker, {r.Gen0Collections} gen0 and {r.Gen2Collections} gen2 GCs, {r.Failures} with a property failure"));
 
     private static int Planted(int workers)
     {

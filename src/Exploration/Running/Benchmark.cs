@@ -13,7 +13,7 @@ namespace PatroniModel.Exploration.Running;
 /// <param name="MemoryPerWorkerBytes">Managed heap growth while the workers' runtimes are alive, divided by the workers.</param>
 public sealed record BenchmarkResult(
     int Sequences, long Steps, TimeSpan Elapsed, int StepsPerSequence, int Members, int Failures, int Workers = 1,
-    long VirtualMilliseconds = 0, long MemoryPerWorkerBytes = 0)
+    long VirtualMilliseconds = 0, long MemoryPerWorkerBytes = 0, int Gen0Collections = 0, int Gen2Collections = 0)
 {
     public double Rate => Elapsed.TotalSeconds > 0 ? Sequences / Elapsed.TotalSeconds : 0;
 
@@ -60,6 +60,7 @@ public static class Benchmark
         using var ready = new Barrier(workers + 1);
         using var finished = new Barrier(workers + 1);
         var clock = new Stopwatch();
+        int gen0 = 0, gen2 = 0;
 
         void Work(int worker)
         {
@@ -98,14 +99,16 @@ public static class Benchmark
         var threads = Enumerable.Range(0, workers).Select(w => new Thread(() => Work(w)) { Name = $"bench-{w}", IsBackground = true }).ToList();
         threads.ForEach(t => t.Start());
         ready.SignalAndWait();
+        (gen0, gen2) = (GC.CollectionCount(0), GC.CollectionCount(2));
         clock.Start();
         finished.SignalAndWait();
         var elapsed = clock.Elapsed;
+        (gen0, gen2) = (GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2);
         heapDuring = GC.GetTotalMemory(forceFullCollection: true);
         finished.SignalAndWait();
         threads.ForEach(t => t.Join());
         return new BenchmarkResult(sequences, stepsRun, elapsed, steps, members, failures, workers, virtualMs,
-            Math.Max(0, heapDuring - heapBefore) / workers);
+            Math.Max(0, heapDuring - heapBefore) / workers, gen0, gen2);
     }
 
     /// <summary>
