@@ -1,7 +1,6 @@
 using System.Globalization;
 using PatroniModel.Exploration.Clusters;
-using PatroniModel.Exploration.Running;
-using PatroniModel.Model;
+using PatroniModel.Exploration.Exploring;
 using PatroniModel.Scenarios.Configuration;
 
 namespace PatroniModel.Cli.Commands;
@@ -54,15 +53,11 @@ public static class BenchCommand
 
     private static int Planted(int workers)
     {
-        ulong[] seeds = [1, 2, 3, 4, 5];
-        var lag = Benchmark.FirstFailure("promote-beyond-maximum-lag (lagging-candidate episodes)",
-            () => ModelClusterFactory.WithOwnRuntime(new ModelOptions { PlantedBugPromoteBeyondMaximumLag = true }),
-            Explorer.LaggingCandidateArbitrary, seeds, 20_000, workers);
-        Console.WriteLine(lag.Line());
-        var sync = Benchmark.FirstFailure("ignore-synchronized-standby-slots (PostgreSQL 17 failover-slot sequences)",
-            () => ModelClusterFactory.WithOwnRuntime(new ModelOptions { PlantedBugIgnoreSynchronizedStandbySlots = true }),
-            Explorer.FailoverSlotArbitrary, seeds, 20_000, workers);
-        Console.WriteLine(sync.Line());
-        return lag.Runs.All(r => r.Found) && sync.Runs.All(r => r.Found) ? ExitCodes.Ok : ExitCodes.Failure;
+        var all = Benchmark.PlantedBugs(workers);
+        foreach (var bug in all)
+        {
+            Console.WriteLine(bug.Line());
+        }
+        return all.All(b => b.Runs.All(r => r.Found)) ? ExitCodes.Ok : ExitCodes.Failure;
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using PatroniModel.Exploration.Clusters;
-using PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Exploring;
 using Spectre.Console;
 
 namespace PatroniModel.Cli.Commands;
@@ -30,8 +30,8 @@ public static class ExploreCommand
         {
             throw new UsageException($"explore takes no argument '{options.Positional[0]}' ({Usage})");
         }
-        var generator = Generator(options);
-        var generatorName = generator == Explorer.FailoverSlotArbitrary ? "postgres 17" : "postgres 15";
+        var family = Family(options);
+        var generatorName = family == SequenceFamily.FailoverSlots ? "postgres 17" : "postgres 15";
         var runs = options.Int("--runs", ExplorationSettings.DefaultRuns, max: 100_000_000);
         var workers = options.Int("--workers", Environment.ProcessorCount, max: 256);
         var shard = options.String("--shard") is { } shardText
@@ -58,7 +58,7 @@ public static class ExploreCommand
         try
         {
             var explorer = new Explorer(() => ModelClusterFactory.WithOwnRuntime());
-            report = WithProgress(settings, (explorer, generator), interrupt.Token);
+            report = WithProgress(settings, explorer, family, interrupt.Token);
         }
         finally
         {
@@ -88,15 +88,14 @@ public static class ExploreCommand
     }
 
     /// <summary>The generator <c>--postgres</c> picks: 15 (the default) or 17 (failover slots).</summary>
-    internal static FsCheck.Arbitrary<PatroniModel.Scenarios.Sequences.Sequence> Generator(Options options) => options.String("--postgres") switch
+    internal static SequenceFamily Family(Options options) => options.String("--postgres") switch
     {
-        null or "15" => Explorer.Arbitrary,
-        "17" => Explorer.FailoverSlotArbitrary,
+        null or "15" => SequenceFamily.Default,
+        "17" => SequenceFamily.FailoverSlots,
         var other => throw new UsageException($"--postgres must be 15 or 17, got '{other}'"),
     };
 
-    private static ExplorationReport WithProgress(
-        ExplorationSettings settings, (Explorer Explorer, FsCheck.Arbitrary<PatroniModel.Scenarios.Sequences.Sequence> Generator) run, CancellationToken cancellationToken)
+    private static ExplorationReport WithProgress(ExplorationSettings settings, Explorer explorer, SequenceFamily family, CancellationToken cancellationToken)
     {
         var total = settings.Slice.End(settings.Runs) - settings.Slice.Start(settings.Runs);
         if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
@@ -107,17 +106,17 @@ public static class ExploreCommand
                 .Start(context =>
                 {
                     var task = context.AddTask("sequences", maxValue: total);
-                    result = run.Explorer.Explore(settings, p =>
+                    result = explorer.Explore(settings, p =>
                     {
                         task.Value = p.Sequences;
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"{p.Sequences}/{total} sequences, {p.Rate:F0}/s");
-                    }, run.Generator, cancellationToken);
+                    }, family, cancellationToken);
                     task.Value = total;
                 });
             return result!;
         }
         var lastPrinted = TimeSpan.Zero;
-        return run.Explorer.Explore(settings, p =>
+        return explorer.Explore(settings, p =>
         {
             if (p.Elapsed - lastPrinted < TimeSpan.FromSeconds(1) && p.Sequences < total)
             {
@@ -126,7 +125,7 @@ public static class ExploreCommand
             lastPrinted = p.Elapsed;
             var eta = p.Eta is { } e ? $", about {e.TotalSeconds:F0} s left" : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Sequences}/{total} sequences, {p.Steps} steps, {p.Rate:F0} sequences/s{eta}"));
-        }, run.Generator, cancellationToken);
+        }, family, cancellationToken);
     }
 
     private static int Merge(string[] directories)

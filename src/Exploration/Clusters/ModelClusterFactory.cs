@@ -70,12 +70,12 @@ public sealed class ModelClusterFactory(ModelRuntime runtime, ModelOptions? opti
 /// <summary>A <see cref="ModelClusterFactory"/> over a <see cref="ModelRuntime"/> it owns and disposes.</summary>
 public sealed class OwningModelClusterFactory : ISimulatedClusterFactory, IDisposable
 {
-    private readonly ModelRuntime runtime = new();
-    private readonly ModelClusterFactory factory;
+    private readonly ModelRuntime _runtime = new();
+    private readonly ModelClusterFactory _factory;
 
-    internal OwningModelClusterFactory(ModelOptions? options) => factory = new ModelClusterFactory(runtime, options);
+    internal OwningModelClusterFactory(ModelOptions? options) => _factory = new ModelClusterFactory(_runtime, options);
 
-    public ISimulatedCluster Create(ClusterConfig config, int seed) => factory.Create(config, seed);
+    public ISimulatedCluster Create(ClusterConfig config, int seed) => _factory.Create(config, seed);
 
-    public void Dispose() => runtime.Dispose();
+    public void Dispose() => _runtime.Dispose();
 }

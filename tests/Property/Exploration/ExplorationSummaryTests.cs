@@ -1,3 +1,4 @@
+using PatroniModel.Exploration.Exploring;
 using PatroniModel.Exploration.Running;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Properties;
+using PatroniModel.Exploration.Exploring;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
 using Xunit;

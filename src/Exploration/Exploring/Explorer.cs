@@ -7,7 +7,9 @@ using PatroniModel.Exploration.Generation;
 using PatroniModel.Exploration.Shrinking;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>How many sequences to explore from which seed, on how many workers, and which slice of the run.</summary>
 /// <param name="Seed">The run's seed: sequence <c>i</c> is <see cref="GeneratedSequences.At"/>(seed, gamma, i).</param>
@@ -23,7 +25,7 @@ public sealed record ExplorationSettings(ulong Seed, int Runs, ulong? Gamma = nu
     /// <summary>The environment variable that raises the suite's count for long runs (<c>PATRONI_MODEL_RUNS=1000000</c>).</summary>
     public const string RunsVariable = "PATRONI_MODEL_RUNS";
 
-    public Shard Slice => Shard ?? Running.Shard.Whole;
+    public Shard Slice => Shard ?? Exploring.Shard.Whole;
 
     /// <summary><c>S</c> or <c>S,G</c>, as <c>--seed</c> takes it.</summary>
     public string SeedText => Gamma is { } g ? string.Create(CultureInfo.InvariantCulture, $"{Seed},{g}") : Seed.ToString(CultureInfo.InvariantCulture);
@@ -108,18 +110,18 @@ public sealed record ExplorationReport(
 /// </summary>
 public sealed class Explorer
 {
-    private readonly Func<ISimulatedClusterFactory> newFactory;
-    private readonly ISimulatedClusterFactory? shared;
+    private readonly Func<ISimulatedClusterFactory> _newFactory;
+    private readonly ISimulatedClusterFactory? _shared;
 
     /// <summary>One factory for every sequence: one worker (a factory is not assumed to be thread-safe).</summary>
     public Explorer(ISimulatedClusterFactory factory)
     {
-        shared = factory;
-        newFactory = () => factory;
+        _shared = factory;
+        _newFactory = () => factory;
     }
 
     /// <summary>A factory per worker, made by <paramref name="newFactory"/> on the worker's thread and disposed after (when disposable).</summary>
-    public Explorer(Func<ISimulatedClusterFactory> newFactory) => this.newFactory = newFactory;
+    public Explorer(Func<ISimulatedClusterFactory> newFactory) => _newFactory = newFactory;
 
     /// <summary>The generated sequences (<see cref="SequenceGenerators.Sequences()"/>); the suite's <c>[Property]</c> tests use it too.</summary>
     public static Arbitrary<Sequence> Arbitrary { get; } = Arb.From(SequenceGenerators.Sequences());
@@ -130,6 +132,10 @@ public sealed class Explorer
     /// <summary>PostgreSQL 17 failover-slot sequences (<see cref="SequenceGenerators.FailoverSlotSequences"/>).</summary>
     public static Arbitrary<Sequence> FailoverSlotArbitrary { get; } = Arb.From(SequenceGenerators.FailoverSlotSequences());
 
+    /// <summary>Explores the sequences of <paramref name="family"/>.</summary>
+    public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress, SequenceFamily family, CancellationToken cancellationToken = default) =>
+        Explore(settings, progress, SeedReplay.ArbitraryOf(family), cancellationToken);
+
     /// <summary>Explores the slice of the run <paramref name="settings"/> names; <paramref name="cancellationToken"/> stops it cleanly.</summary>
     public ExplorationReport Explore(
         ExplorationSettings settings, Action<ExplorationProgress>? progress = null, Arbitrary<Sequence>? generator = null,
@@ -139,7 +145,7 @@ public sealed class Explorer
         var start = settings.Slice.Start(settings.Runs);
         var end = settings.Slice.End(settings.Runs);
         var count = end - start;
-        var workers = shared is null ? Math.Clamp(settings.Workers, 1, 256) : 1;
+        var workers = _shared is null ? Math.Clamp(settings.Workers, 1, 256) : 1;
         var steps = new int[count];
         var virtualMs = new long[count];
         var done = new bool[count];
@@ -153,7 +159,7 @@ public sealed class Explorer
 
         void Work()
         {
-            var factory = newFactory();
+            var factory = _newFactory();
             try
             {
                 while (!cancellationToken.IsCancellationRequested)
@@ -201,7 +207,7 @@ public sealed class Explorer
             }
             finally
             {
-                if (shared is null && factory is IDisposable disposable)
+                if (_shared is null && factory is IDisposable disposable)
                 {
                     disposable.Dispose();
                 }
@@ -239,7 +245,7 @@ public sealed class Explorer
         {
             return report;
         }
-        var shrinkFactory = newFactory();
+        var shrinkFactory = _newFactory();
         try
         {
             var shrink = new SequenceShrinker(s => SequenceRunner.Run(shrinkFactory, s)).Shrink(failure);
@@ -248,7 +254,7 @@ public sealed class Explorer
         }
         finally
         {
-            if (shared is null && shrinkFactory is IDisposable disposable)
+            if (_shared is null && shrinkFactory is IDisposable disposable)
             {
                 disposable.Dispose();
             }
@@ -258,14 +264,14 @@ public sealed class Explorer
     /// <summary>Runs one sequence on a fresh cluster of the first factory (one worker's).</summary>
     public RunOutcome Run(Sequence sequence)
     {
-        var factory = newFactory();
+        var factory = _newFactory();
         try
         {
             return SequenceRunner.Run(factory, sequence);
         }
         finally
         {
-            if (shared is null && factory is IDisposable disposable)
+            if (_shared is null && factory is IDisposable disposable)
             {
                 disposable.Dispose();
             }

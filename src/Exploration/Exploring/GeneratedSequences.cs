@@ -4,7 +4,7 @@ using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>
 /// Where an exploration's sequences come from: sequence <c>i</c> of a run with seed <c>S</c> is the one FsCheck generates

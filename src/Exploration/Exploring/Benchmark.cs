@@ -6,7 +6,9 @@ using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Generation;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>The benchmark's figure: sequences per second of a given length on a given cluster size.</summary>
 /// <param name="VirtualMilliseconds">Model time simulated over the sequences.</param>
@@ -109,6 +111,21 @@ public static class Benchmark
         threads.ForEach(t => t.Join());
         return new BenchmarkResult(sequences, stepsRun, elapsed, steps, members, failures, workers, virtualMs,
             Math.Max(0, heapDuring - heapBefore) / workers, gen0, gen2);
+    }
+
+    /// <summary>The time to the first failure of each planted model bug (<c>PlantedBug*</c> in ModelOptions), 5 seeds each.</summary>
+    public static IReadOnlyList<TimeToFailure> PlantedBugs(int workers)
+    {
+        ulong[] seeds = [1, 2, 3, 4, 5];
+        return
+        [
+            FirstFailure("promote-beyond-maximum-lag (lagging-candidate episodes)",
+                () => ModelClusterFactory.WithOwnRuntime(new Model.ModelOptions { PlantedBugPromoteBeyondMaximumLag = true }),
+                Explorer.LaggingCandidateArbitrary, seeds, 20_000, workers),
+            FirstFailure("ignore-synchronized-standby-slots (PostgreSQL 17 failover-slot sequences)",
+                () => ModelClusterFactory.WithOwnRuntime(new Model.ModelOptions { PlantedBugIgnoreSynchronizedStandbySlots = true }),
+                Explorer.FailoverSlotArbitrary, seeds, 20_000, workers),
+        ];
     }
 
     /// <summary>

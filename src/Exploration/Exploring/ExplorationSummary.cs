@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PatroniModel.Exploration.Running;
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>The first failure of a slice: where it is in the run, what failed, and how to replay it.</summary>
 public sealed record ExplorationFailure(long Index, string Property, string Message, string Replay, int ShrunkSteps, string? SequenceFile);
