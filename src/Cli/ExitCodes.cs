@@ -7,6 +7,9 @@ public static class ExitCodes
     public const int Failure = 1;
     public const int BadInput = 2;
 
+    /// <summary>Stopped by Ctrl-C (SIGINT) after printing what it had done: 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Writes one line to stderr and returns <see cref="BadInput"/>.</summary>
     public static int Bad(string message)
     {

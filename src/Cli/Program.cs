@@ -9,9 +9,9 @@ namespace PatroniModel.Cli;
 public static class Program
 {
     public const string Usage =
-        "usage: patroni-model explore [--seed S] [--runs N] [--postgres 17]\n" +
+        "usage: patroni-model " + ExploreCommand.Usage + "\n" +
         "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
-        "       patroni-model bench [--steps 30] [--members 3] [--seconds 20]";
+        "       patroni-model " + BenchCommand.Usage;
 
     public static async Task<int> Main(string[] args)
     {

@@ -14,6 +14,12 @@ namespace PatroniModel.Exploration.Clusters;
 /// </summary>
 public sealed class ModelClusterFactory(ModelRuntime runtime, ModelOptions? options = null) : ISimulatedClusterFactory
 {
+    /// <summary>
+    /// A factory with a model runtime of its own (one ActorSystem, disposed with the factory): one per exploration worker,
+    /// so workers on different threads share nothing.
+    /// </summary>
+    public static OwningModelClusterFactory WithOwnRuntime(ModelOptions? options = null) => new(options);
+
     public ISimulatedCluster Create(ClusterConfig config, int seed) => new ModelSimulatedCluster(runtime.CreateCluster(config, seed, options));
 
     private sealed class ModelSimulatedCluster(ModelCluster cluster) : ISimulatedCluster
@@ -59,4 +65,17 @@ public sealed class ModelClusterFactory(ModelRuntime runtime, ModelOptions? opti
 
         public void Dispose() => cluster.Dispose();
     }
+}
+
+/// <summary>A <see cref="ModelClusterFactory"/> over a <see cref="ModelRuntime"/> it owns and disposes.</summary>
+public sealed class OwningModelClusterFactory : ISimulatedClusterFactory, IDisposable
+{
+    private readonly ModelRuntime _runtime = new();
+    private readonly ModelClusterFactory _factory;
+
+    internal OwningModelClusterFactory(ModelOptions? options) => _factory = new ModelClusterFactory(_runtime, options);
+
+    public ISimulatedCluster Create(ClusterConfig config, int seed) => _factory.Create(config, seed);
+
+    public void Dispose() => _runtime.Dispose();
 }

@@ -1,7 +1,4 @@
-using System.Globalization;
 using FsCheck;
-using FsCheck.Fluent;
-using Microsoft.FSharp.Core;
 using PatroniModel.Scenarios.Sequences;
 
 using PatroniModel.Exploration.Running;
@@ -29,25 +26,8 @@ public static class SeedReplay
     /// <exception cref="FormatException"><paramref name="text"/> is not <c>seed,gamma,size</c>.</exception>
     public static Sequence Regenerate(string text, SequenceFamily family = SequenceFamily.Default)
     {
-        var parts = text.Split(',');
-        if (parts.Length != 3
-            || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
-            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gamma)
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
-        {
-            throw new FormatException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
-        }
-        Sequence? generated = null;
-        var config = Config.Quick
-            .WithMaxTest(1)
-            .WithQuietOnSuccess(true)
-            .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed, gamma), FSharpOption<int>.Some(size))));
-        Prop.ForAll(ArbitraryOf(family), sequence =>
-        {
-            generated ??= sequence;
-            return true;
-        }).Check(config);
-        var result = generated ?? throw new FormatException($"seed {text} generated no sequence");
-        return result with { Origin = $"property replay {text}" };
+        var point = ReplayPoint.TryParse(text)
+                    ?? throw new FormatException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
+        return GeneratedSequences.FromReplay(ArbitraryOf(family), point) with { Origin = $"property replay {text}" };
     }
 }

@@ -246,7 +246,119 @@ public sealed partial class CommandLineTests : IDisposable
         var (exit, output, _) = await RunAsync("bench", "--seconds", "1", "--steps", "10");
 
         Assert.Equal(0, exit);
-        Assert.Matches(@"bench: \d+ sequences/s \(10 steps, 3 members\)\s*$", output);
+        Assert.Matches(@"1 worker: \d+ sequences \(\d+ steps\) in [\d.]+ s, \d+ sequences/s, virtual time \d+x wall", output);
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.Matches($@"bench: scaling [\d.]+x with {Environment.ProcessorCount} workers", output);
+        }
+        Assert.Matches(@"bench: \d+ sequences/s \(10 steps, 3 members(, \d+ workers)?\)\s*$", output);
+    }
+
+    [Fact]
+    public async Task Explore_InTwoShardsAsTwoProcesses_MergesToTheCountsOfOneRun()
+    {
+        // Given one run of 300 sequences, and the same run as two shards in two processes writing their summaries
+        var (exit, whole, _) = await RunAsync("explore", "--seed", "11", "--runs", "300", "--workers", "2");
+        var shards = await Task.WhenAll(new[] { "0/2", "1/2" }.Select(shard =>
+            RunProcessAsync("explore", "--seed", "11", "--runs", "300", "--workers", "1", "--shard", shard, "--out", Path.Combine(workDirectory, shard.Replace('/', '-')))));
+        Assert.All(shards, s => Assert.True(s.Exit == 0, s.Out + s.Err));
+
+        // When the shards' summaries are merged
+        var (mergeExit, merged, mergeErr) = await RunProcessAsync("explore", "merge", Path.Combine(workDirectory, "0-2"), Path.Combine(workDirectory, "1-2"));
+
+        // Then the merged verdict has the one run's counts, and each shard explored its half
+        Assert.Equal(0, exit);
+        Assert.True(mergeExit == 0, merged + mergeErr);
+        var one = Summary().Match(whole);
+        Assert.True(one.Success, whole);
+        Assert.Contains($"explored {one.Groups[1].Value} sequences ({one.Groups[2].Value} steps), 0 failures", merged, StringComparison.Ordinal);
+        Assert.Contains("shard 0/2: sequences 0..149", shards[0].Out, StringComparison.Ordinal);
+        Assert.Contains("shard 1/2: sequences 150..299", shards[1].Out, StringComparison.Ordinal);
+        Assert.Contains("repeat with: patroni-model explore --seed 11 --runs 300 --shard 1/2", shards[1].Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExploreMerge_WithAShardMissing_ExitsTwoNamingIt()
+    {
+        // Given one of two shards
+        var (exit, _, _) = await RunAsync("explore", "--seed", "3", "--runs", "20", "--shard", "0/2", "--out", Path.Combine(workDirectory, "only"));
+
+        // When it is merged alone, Then one line names the missing shard
+        var (mergeExit, _, error) = await RunAsync("explore", "merge", Path.Combine(workDirectory, "only"));
+        Assert.Equal(0, exit);
+        Assert.Equal(2, mergeExit);
+        Assert.Equal("patroni-model: missing shards 1/2 of 2", error.Trim());
+    }
+
+    [Fact]
+    public async Task Explore_OnCtrlC_StopsCleanlyWithThePartialSummaryAndTheSeed()
+    {
+        // Given a long exploration in its own process
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { CliDll, "explore", "--seed", "5", "--runs", "10000000", "--workers", "2" })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        var progressed = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+            if (e.Data?.Contains("sequences/s, about", StringComparison.Ordinal) == true)
+            {
+                progressed.TrySetResult();
+            }
+        };
+        process.BeginOutputReadLine();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await progressed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // When it gets SIGINT (Ctrl-C)
+        Assert.Equal(0, Kill(process.Id, 2));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Then it printed what it explored, said it stopped, and how to repeat the run; exit 130
+        var text = output.ToString();
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {text} {await stderr}");
+        Assert.Matches(@"explored \d+ sequences \(\d+ steps\) in [\d.]+ s, 0 failures \(stopped before the end\)", text);
+        Assert.Contains("seed 5; repeat with: patroni-model explore --seed 5 --runs 10000000", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "explore", "--workers", "0" }, "--workers must be a whole number in 1..256, got '0'")]
+    [InlineData(new[] { "explore", "--shard", "2/2" }, "--shard must be i/n with 0 <= i < n <= 100000, got '2/2'")]
+    [InlineData(new[] { "explore", "merge" }, "explore merge needs the folders of the shards' summary.json (explore merge DIR...)")]
+    [InlineData(new[] { "explore", "merge", "/nonexistent/pm" }, "/nonexistent/pm: no such file (each shard writes it with explore --out DIR)")]
+    public async Task Explore_WithBadWorkersShardOrMerge_ExitsTwoWithOneLine(string[] args, string message)
+    {
+        var (exit, _, error) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"patroni-model: {message}", error.Trim());
+    }
+
+    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "patroni-model.dll");
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    private static async Task<(int Exit, string Out, string Err)> RunProcessAsync(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(CliDll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     [GeneratedRegex(@"artifacts: (\S+)")]

@@ -24,10 +24,10 @@ public sealed class ModelExplorationTests(ModelRuntimeFixture fixture, ITestOutp
         var runs = ExplorationSettings.RunsFromEnvironment();
         var seedText = Environment.GetEnvironmentVariable("PATRONI_MODEL_SEED");
         var seed = string.IsNullOrWhiteSpace(seedText) ? DefaultSeed : ulong.Parse(seedText, CultureInfo.InvariantCulture);
-        var explorer = new Explorer(new ModelClusterFactory(fixture.Runtime));
+        var explorer = new Explorer(() => ModelClusterFactory.WithOwnRuntime());
 
-        // When the generated sequences run
-        var report = explorer.Explore(new ExplorationSettings(seed, runs));
+        // When the generated sequences run, on every core (a model runtime per worker; the result does not depend on it)
+        var report = explorer.Explore(new ExplorationSettings(seed, runs, Workers: Environment.ProcessorCount));
 
         // Then every property held on every step of every sequence
         var summary = $"{report.SummaryWithRate()}, seed {seed}";
