@@ -44,6 +44,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
         {
             await cluster.PatchConfigAsync(PermanentSlotsJson(other));
             await cluster.WaitUntilAsync($"Patroni to drop the unprotected slot {slot}", async () => await cluster.ConfirmedFlushAsync(slot) is null, TimeSpan.FromSeconds(30));
+            await cluster.WaitUntilAsync($"Patroni to create the permanent slot {other}", async () => await cluster.ConfirmedFlushAsync(other) is not null, TimeSpan.FromSeconds(30));
 
             var ensure = await EnsureAsync(slot, "--last-confirmed", confirmed.ToString(), "--json");
             Assert.Equal(EnsureExitCodes.Gap, ensure.ExitCode);
@@ -55,9 +56,8 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
         }
         finally
         {
-            await cluster.PatchConfigAsync("""{"permanent_slots": null, "slots": null}""");
+            await ClearPermanentSlotsAsync(other);
             await cluster.DropSlotWhenInactiveAsync(slot);
-            await cluster.DropSlotWhenInactiveAsync(other);
         }
     }
 
@@ -87,8 +87,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
         }
         finally
         {
-            await cluster.PatchConfigAsync("""{"permanent_slots": null, "slots": null}""");
-            await cluster.WaitUntilAsync($"Patroni to drop {slot}", async () => await cluster.ConfirmedFlushAsync(slot) is null, TimeSpan.FromSeconds(30));
+            await ClearPermanentSlotsAsync(slot);
         }
     }
 
@@ -238,6 +237,16 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     {
         await cluster.ExecuteAsync("SELECT pg_create_logical_replication_slot($1::name, 'test_decoding')", slot);
         return (await cluster.ConfirmedFlushAsync(slot))!.Value;
+    }
+
+    /// <summary>
+    /// Removes the permanent slots and waits until Patroni has reloaded its slot state (it drops <paramref name="permanent"/>,
+    /// no longer permanent), so the reload can't drop a later test's unprotected slot.
+    /// </summary>
+    private async Task ClearPermanentSlotsAsync(string permanent)
+    {
+        await cluster.PatchConfigAsync("""{"permanent_slots": null, "slots": null}""");
+        await cluster.WaitUntilAsync($"Patroni to drop {permanent}, no longer permanent", async () => await cluster.ConfirmedFlushAsync(permanent) is null, TimeSpan.FromSeconds(30));
     }
 
     private static string PermanentSlotsJson(string slot) =>
