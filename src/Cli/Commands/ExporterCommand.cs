@@ -25,7 +25,7 @@ public static class ExporterCommand
         AuditConnection.Help + "\n" +
         "Stops on Ctrl-C or SIGTERM (exit 0); exit 2 for bad input or an address it can't listen on.";
 
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -38,7 +38,7 @@ public static class ExporterCommand
             context.Cancel = true;
             stop.Cancel();
         });
-        return RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, stop.Token);
+        return await RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, stop.Token).ConfigureAwait(false);
     }
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
