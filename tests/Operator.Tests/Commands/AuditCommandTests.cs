@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using PatroniModel.Cli;
 using PatroniModel.Cli.Commands;
+using PatroniModel.Tests.OperatorTests.Cluster;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
 
@@ -20,6 +21,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Audit_flags_an_unprotected_slot_then_a_permanent_slots_change_drops_it_and_ensure_reports_the_gap()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("unprot");
         var confirmed = await CreateSlotAsync(slot);
         await cluster.MoveWalAsync();
@@ -64,6 +66,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Audit_calls_a_permanent_slot_safe_on_a_single_member_and_it_survives_a_restart_found()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("safe");
         try
         {
@@ -94,6 +97,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Audit_flags_an_ignored_slot_as_not_copied_while_it_survives_Patroni_on_the_leader()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("ign");
         var confirmed = await CreateSlotAsync(slot);
         try
@@ -122,6 +126,7 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Audit_flags_a_slot_retaining_more_wal_than_max_retained()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("ret");
         await CreateSlotAsync(slot);
         try
@@ -140,8 +145,53 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
     }
 
     [Fact]
+    public async Task Audit_flags_a_slot_past_max_slot_wal_keep_size_and_its_wal_is_then_lost_for_decoding()
+    {
+        await cluster.WarmedUpAsync();
+        var slot = cluster.UniqueSlot("lost");
+        await CreateSlotAsync(slot);
+        try
+        {
+            // ALTER SYSTEM (postgresql.auto.conf) wins over the postgresql.conf Patroni writes; both settings reload without a restart.
+            await cluster.ExecuteAsync("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+            await cluster.ExecuteAsync("ALTER SYSTEM SET max_wal_size = '32MB'");
+            await cluster.ExecuteAsync("ALTER SYSTEM SET wal_keep_size = 0");
+            await cluster.ExecuteAsync("SELECT pg_reload_conf()");
+            await cluster.WaitUntilAsync("max_slot_wal_keep_size = 1MB and max_wal_size = 32MB", async () =>
+                await cluster.ScalarAsync<string>("SHOW max_slot_wal_keep_size") == "1MB" && await cluster.ScalarAsync<string>("SHOW max_wal_size") == "32MB", TimeSpan.FromSeconds(30));
+            // WAL past max_wal_size and max_slot_wal_keep_size behind the slot: unreserved, lost at the next checkpoint.
+            for (var i = 0; i < 4; i++)
+            {
+                await cluster.MoveWalAsync();
+            }
+            Assert.True(await cluster.ConfirmedFlushAsync(slot) is not null, $"the slot {slot} is gone: {await cluster.ClusterAnswerAsync()}");
+            var before = RecordOf(await AuditAsync("--json"), slot);
+            Assert.True(HazardsOf(before).Intersect(["wal_unreserved", "wal_lost"]).Any(), before.ToString());
+
+            await cluster.ExecuteAsync("CHECKPOINT");
+            var after = RecordOf(await AuditAsync("--json"), slot);
+            Assert.Equal("lost", after.GetProperty("wal_status").GetString());
+            Assert.Contains("wal_lost", HazardsOf(after));
+
+            // The predicted loss: the slot can no longer decode anything.
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => cluster.ExecuteAsync("SELECT count(*) FROM pg_logical_slot_peek_changes($1::name, NULL, NULL)", slot));
+            Assert.Contains("can no longer get changes", refused.MessageText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.ExecuteAsync("ALTER SYSTEM RESET max_slot_wal_keep_size");
+            await cluster.ExecuteAsync("ALTER SYSTEM RESET max_wal_size");
+            await cluster.ExecuteAsync("ALTER SYSTEM RESET wal_keep_size");
+            await cluster.ExecuteAsync("SELECT pg_reload_conf()");
+            await cluster.WaitUntilAsync("max_slot_wal_keep_size back to -1", async () => await cluster.ScalarAsync<string>("SHOW max_slot_wal_keep_size") == "-1", TimeSpan.FromSeconds(30));
+            await cluster.DropSlotWhenInactiveAsync(slot);
+        }
+    }
+
+    [Fact]
     public async Task Audit_prints_a_table_with_one_row_per_slot_and_one_line_per_hazard()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("tbl");
         await CreateSlotAsync(slot);
         try

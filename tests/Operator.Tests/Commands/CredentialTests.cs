@@ -1,4 +1,5 @@
 using PatroniModel.Cli.Commands;
+using PatroniModel.Tests.OperatorTests.Cluster;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
 
@@ -13,6 +14,7 @@ public sealed class CredentialTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task The_password_never_appears_in_output_json_errors_or_reports()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("cred");
         var file = Path.GetTempFileName();
         await File.WriteAllTextAsync(file, Secret + "\n");

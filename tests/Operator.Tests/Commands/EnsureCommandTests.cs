@@ -3,6 +3,7 @@ using PatroniModel.Cli;
 using PatroniModel.Cli.Commands;
 using PatroniModel.Reconciler.Positions;
 using PatroniModel.Reconciler.Reports;
+using PatroniModel.Tests.OperatorTests.Cluster;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
 
@@ -17,6 +18,7 @@ public sealed class EnsureCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Check_reports_the_gap_of_a_missing_slot_and_creates_nothing_then_ensure_creates_it()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("chk");
         var last = await cluster.CurrentWalLsnAsync();
         await cluster.MoveWalAsync();
@@ -41,6 +43,7 @@ public sealed class EnsureCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Each_outcome_class_has_its_exit_code()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("codes");
         try
         {
@@ -78,6 +81,7 @@ public sealed class EnsureCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task Ensure_reads_the_position_file_a_FilePositionStore_wrote()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("pos");
         var directory = Directory.CreateTempSubdirectory("patroni-model-positions-").FullName;
         try

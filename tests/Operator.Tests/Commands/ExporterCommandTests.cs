@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using PatroniModel.Cli.Commands;
 using PatroniModel.Reconciler.Positions;
 using PatroniModel.Reconciler.Reports;
+using PatroniModel.Tests.OperatorTests.Cluster;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
 
@@ -16,6 +17,7 @@ public sealed class ExporterCommandTests(LocalPatroniCluster cluster)
     [Fact]
     public async Task The_exporter_serves_per_slot_gauges_that_promtool_accepts_and_counts_a_gap_once()
     {
+        await cluster.WarmedUpAsync();
         var slot = cluster.UniqueSlot("exp");
         var positions = Directory.CreateTempSubdirectory("patroni-model-exporter-").FullName;
         await cluster.ExecuteAsync("SELECT pg_create_logical_replication_slot($1::name, 'test_decoding')", slot);
