@@ -35,7 +35,8 @@ public static class EnsureCommand
         AuditConnection.Help + "\n" +
         "exit codes: 0 no alarm (found at the position, created, re-created with no gap), 2 bad input,\n" +
         "            3 the cluster could not be reached or has no leader, 4 gap (changes lost), 5 duplicates (slot behind),\n" +
-        "            6 diverged (the consumer holds changes the leader's timeline never had)";
+        "            6 diverged (the consumer holds changes the leader's timeline never had),\n" +
+        "            7 the slot exists but can't decode (wal_status lost, or invalidated)";
 
     public static Task<int> RunAsync(string[] args) =>
         RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
@@ -84,19 +85,44 @@ public static class EnsureCommand
             return EnsureExitCodes.Unavailable;
         }
         var missing = dryRun?.MissingSlots.Contains(slot) ?? false;
+        // The reconciler compares positions only; a slot that exists but lost its WAL (or was invalidated) can't decode
+        // anything, so ensure reads its state on the leader (read-only) and says so.
+        string? unusable = null;
+        if (!missing && !report.CreatedByReconciler)
+        {
+            unusable = await UnusableReasonAsync(endpointOptions, slot, report.Leader, cancellationToken).ConfigureAwait(false);
+        }
         if (options.Has("--json"))
         {
             var json = JsonNode.Parse(report.ToJson())!.AsObject();
             json["check"] = check;
             json["slot_missing"] = check ? missing : report.CreatedByReconciler;
-            json["exit_code"] = ExitCodeOf(report);
+            json["unusable"] = unusable;
+            json["exit_code"] = unusable is null ? ExitCodeOf(report) : EnsureExitCodes.Unusable;
             await output.WriteLineAsync(json.ToJsonString()).ConfigureAwait(false);
         }
         else
         {
-            await output.WriteLineAsync(check && missing ? CheckLine(report) : report.ToLogLine()).ConfigureAwait(false);
+            var line = check && missing ? CheckLine(report) : report.ToLogLine();
+            await output.WriteLineAsync(unusable is null ? line : $"{line}; UNUSABLE: {unusable}").ConfigureAwait(false);
         }
-        return ExitCodeOf(report);
+        return unusable is null ? ExitCodeOf(report) : EnsureExitCodes.Unusable;
+    }
+
+    private static async Task<string?> UnusableReasonAsync(PatroniEndpointOptions options, string slot, string leader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var auditor = new ClusterAuditor(options);
+            var audit = await auditor.AuditAsync(cancellationToken).ConfigureAwait(false);
+            var record = audit.Slots.FirstOrDefault(s => s.Slot == slot && s.Member == leader);
+            var hazard = record?.Hazards.FirstOrDefault(h => h.Kind is HazardKind.WalLost or HazardKind.Invalidated);
+            return hazard?.Message;
+        }
+        catch (PatroniUnreachableException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The exit code of a report's outcome class.</summary>
@@ -214,4 +240,7 @@ public static class EnsureExitCodes
     public const int Gap = 4;
     public const int Duplicates = 5;
     public const int Diverged = 6;
+
+    /// <summary>The slot exists but can't decode: its WAL is lost (<c>wal_status = lost</c>) or it was invalidated.</summary>
+    public const int Unusable = 7;
 }

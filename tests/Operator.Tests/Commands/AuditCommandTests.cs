@@ -176,6 +176,10 @@ public sealed class AuditCommandTests(LocalPatroniCluster cluster)
             // The predicted loss: the slot can no longer decode anything.
             var refused = await Assert.ThrowsAsync<PostgresException>(() => cluster.ExecuteAsync("SELECT count(*) FROM pg_logical_slot_peek_changes($1::name, NULL, NULL)", slot));
             Assert.Contains("can no longer get changes", refused.MessageText, StringComparison.Ordinal);
+            // ensure, which compares positions, says so too instead of "found, no alarm".
+            var ensure = await EnsureAsync(slot, "--last-confirmed", before.GetProperty("confirmed_flush_lsn").GetString()!);
+            Assert.True(ensure.ExitCode == EnsureExitCodes.Unusable, ensure.ToString());
+            Assert.Contains("UNUSABLE: wal_status lost", ensure.Output, StringComparison.Ordinal);
         }
         finally
         {
