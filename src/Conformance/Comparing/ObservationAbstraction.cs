@@ -19,6 +19,9 @@ namespace PatroniModel.Conformance.Comparing;
 /// Digests are compared only over members that answered SQL on both sides: Patroni restarts a replica's PostgreSQL by
 /// itself (to copy a permanent logical slot to it), and a member caught in that restart has no digest in reality for
 /// a moment although it is running; its process state and role are still compared.
+/// Which members hold the leader's rows is only meaningful once streaming replicas replayed the leader's WAL: the real
+/// driver waits for that (bounded) after every step that writes WAL (PatroniCluster.CatchUpReplicasAsync), as the
+/// model's replication is instant; a replica that does not catch up within the bound still shows here.
 /// Reality's observation reads the replicas before the leader (PatroniCluster.ObserveAsync), so "replica never past the
 /// leader" holds there even while the leader writes WAL on its own.
 /// Topology steps (kill, start, freeze, thaw, partition, heal, switchover, failover, restart, wait, patch-config) leave

@@ -60,10 +60,21 @@ public sealed partial class PatroniCluster
         {
             result = StepResult.Failed(step, e.Message.Split('\n')[0]);
         }
+        if (WritesWal(step) && result.Status != StepStatus.Refused)
+        {
+            var caughtUp = await CatchUpReplicasAsync(cancellationToken).ConfigureAwait(false);
+            Say($"after {step}: {caughtUp}");
+        }
         _history.Add(result);
         Say($"{result} ({watch.Elapsed.TotalSeconds:F1}s)");
         return result;
     }
+
+    /// <summary>
+    /// The steps that write WAL on the leader (rows, WAL padding, a checkpoint record, a slot's RUNNING_XACTS record),
+    /// after which the driver lets streaming replicas catch up (<see cref="CatchUpReplicasAsync"/>) as the model's do.
+    /// </summary>
+    private static bool WritesWal(Step step) => step is Write or AdvanceWal or Checkpoint or CreateSlot or DropSlot or Reconcile;
 
     /// <summary>Applies <paramref name="steps"/> in order and returns their results.</summary>
     public async Task<IReadOnlyList<StepResult>> ApplyAllAsync(IEnumerable<Step> steps, CancellationToken cancellationToken = default)

@@ -5,6 +5,7 @@ using PatroniModel.Model;
 using PatroniModel.RealCluster.Clusters;
 using PatroniModel.RealCluster.Docker;
 using PatroniModel.RealCluster.Evidence;
+using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Sequences;
 using Xunit.Abstractions;
@@ -51,11 +52,12 @@ public static class ConformanceReplay
     /// <summary>
     /// Runs <paramref name="sequence"/> on a fresh real cluster and on a model built with <paramref name="options"/>
     /// (the correct model by default), and returns the step-by-step comparison. <paramref name="configure"/> adjusts
-    /// the real cluster's builder (the Spilo flavor, say).
+    /// the real cluster's builder (the Spilo flavor, say); <paramref name="reality"/> wraps the real cluster (a test that
+    /// interferes with reality behind the sequence's back).
     /// </summary>
     public static async Task<ConformanceReport> RunAsync(
         string name, Sequence sequence, ITestOutputHelper output, ConformanceTimings timings, ModelOptions? options = null,
-        Func<PatroniClusterBuilder, PatroniClusterBuilder>? configure = null)
+        Func<PatroniClusterBuilder, PatroniClusterBuilder>? configure = null, Func<PatroniCluster, ICluster>? reality = null)
     {
         void Write(string line)
         {
@@ -95,7 +97,7 @@ public static class ConformanceReplay
         {
             try
             {
-                report = await ConformanceRunner.RunAsync(sequence, model, real, comparison => Print(comparison, Write));
+                report = await ConformanceRunner.RunAsync(sequence, model, reality is null ? real : reality(real), comparison => Print(comparison, Write));
             }
             catch (Exception e)
             {
