@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: PostgreSQL 15, Patroni, etcd (the reconciler's
-# local test cluster), and the Docker engine plus debootstrap (the real-cluster oracle). Needs root on Debian bookworm.
+# local test cluster), the Docker engine plus debootstrap (the real-cluster oracle), and prometheus for promtool (the exporter
+# test checks its output with `promtool check metrics`; the service is not started). Needs root on Debian bookworm.
 set -euo pipefail
 
-needed=(postgresql-15 patroni etcd-server etcd-client python3-etcd docker.io debootstrap curl)
+needed=(postgresql-15 patroni etcd-server etcd-client python3-etcd docker.io debootstrap curl prometheus)
 missing=()
 for package in "${needed[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -11,7 +11,14 @@ public static class Program
     public const string Usage =
         "usage: patroni-model " + ExploreCommand.Usage + "\n" +
         "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
-        "       patroni-model " + BenchCommand.Usage;
+        "       patroni-model " + BenchCommand.Usage + "\n" +
+        "       patroni-model audit --patroni URL[,URL...] [--json] | ensure SLOT --patroni URL... --plugin P ... | exporter --patroni URL...\n" +
+        "       patroni-model --version | <command> --help";
+
+    /// <summary>The informational version the package was built with (e.g. <c>0.1.0+abc123</c>).</summary>
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
 
     public static async Task<int> Main(string[] args)
     {
@@ -19,6 +26,11 @@ public static class Program
         {
             (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
             return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+        }
+        if (args[0] is "--version" or "version")
+        {
+            Console.Out.WriteLine($"patroni-model {Version}");
+            return ExitCodes.Ok;
         }
         try
         {
@@ -28,7 +40,10 @@ public static class Program
                 "explore" => await ExploreCommand.RunAsync(rest),
                 "replay" => await ReplayCommand.RunAsync(rest),
                 "bench" => await BenchCommand.RunAsync(rest),
-                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, bench)"),
+                "audit" => await AuditCommand.RunAsync(rest),
+                "ensure" => await EnsureCommand.RunAsync(rest),
+                "exporter" => await ExporterCommand.RunAsync(rest),
+                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, bench, audit, ensure, exporter)"),
             };
         }
         catch (SequenceFormatException e)

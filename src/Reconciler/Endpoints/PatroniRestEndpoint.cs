@@ -22,6 +22,48 @@ public sealed record PatroniEndpointOptions
 
     /// <summary>Bound on each REST request and on opening a PostgreSQL connection.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Npgsql's <c>SslMode</c> for every PostgreSQL connection (null: Npgsql's default, <c>Prefer</c>).</summary>
+    public SslMode? SslMode { get; init; }
+
+    /// <summary>A CA certificate file (PEM) to verify the server with (Npgsql's <c>Root Certificate</c>); null: the system's.</summary>
+    public string? RootCertificate { get; init; }
+
+    /// <summary>Opens every session with <c>default_transaction_read_only=on</c> (the audit: it never writes).</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>The Npgsql connection string for a member at <paramref name="host"/>:<paramref name="port"/>, with these options.</summary>
+    public NpgsqlConnectionStringBuilder ConnectionStringFor(string host, int port, string applicationName = "patroni-model-reconciler")
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = host,
+            Port = port,
+            Username = Username,
+            Password = Password,
+            Database = Database,
+            Pooling = false,
+            Timeout = Math.Max(1, (int)Math.Ceiling(RequestTimeout.TotalSeconds)),
+            ApplicationName = applicationName,
+        };
+        if (SslMode is { } sslMode)
+        {
+            builder.SslMode = sslMode;
+        }
+        if (RootCertificate is not null)
+        {
+            builder.RootCertificate = RootCertificate;
+        }
+        if (ReadOnly)
+        {
+            builder.Options = "-c default_transaction_read_only=on";
+        }
+        return builder;
+    }
+
+    /// <summary>Never prints the password (records print every property otherwise).</summary>
+    public override string ToString() =>
+        $"PatroniEndpointOptions {{ RestUrls = {string.Join(",", RestUrls)}, Username = {Username}, Database = {Database}, Password = {(Password is null ? "none" : "(set)")} }}";
 }
 
 /// <summary>
@@ -61,17 +103,7 @@ public sealed class PatroniRestEndpoint(PatroniEndpointOptions options, HttpClie
     {
         ArgumentNullException.ThrowIfNull(leader);
         var (host, port) = Options.AddressMap?.Invoke(leader) ?? (leader.Host, leader.Port);
-        var builder = new NpgsqlConnectionStringBuilder
-        {
-            Host = host,
-            Port = port,
-            Username = Options.Username,
-            Password = Options.Password,
-            Database = Options.Database,
-            Pooling = false,
-            Timeout = Math.Max(1, (int)Math.Ceiling(Options.RequestTimeout.TotalSeconds)),
-            ApplicationName = "patroni-model-reconciler",
-        };
+        var builder = Options.ConnectionStringFor(host, port);
         var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {
