@@ -23,7 +23,7 @@ dotnet build PatroniModel.sln -c Release -nologo -clp:ErrorsOnly
 
 projects=("$@")
 if [ ${#projects[@]} -eq 0 ]; then
-    projects=(tests/Scenarios.Tests tests/Conformance.Tests tests/Cli.Tests tests/Reconciler.Tests tests/Model.Tests tests/Property tests/E2E)
+    projects=(tests/Scenarios.Tests tests/Conformance.Tests tests/Cli.Tests tests/RealCluster.Tests tests/Reconciler.Tests tests/Model.Tests tests/Property tests/E2E)
 fi
 passed=0; failed=0; skipped=0; status=0
 for project in "${projects[@]}"; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Finds a Docker engine for the E2E tests, or starts one. Uses DOCKER_HOST or /var/run/docker.sock when an engine
-# answers there; otherwise, as root, starts Debian's dockerd with iptables off and overlay2 (see DOMAIN.md) in the
+# answers there; otherwise, as root, starts Debian's dockerd with iptables off and overlay2 (docker/README.md) in the
 # background, logging to /var/log/patroni-model-dockerd.log, waits until it answers, and leaves it running.
 set -euo pipefail
 
@@ -24,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # overlay2 first (a container costs nothing to create); vfs when overlay2 can't run here (e.g. on an overlay root
-# filesystem): it works everywhere but copies the whole image per container (about 5 s and 1.1 GB each, DOMAIN.md).
+# filesystem): it works everywhere but copies the whole image per container (about 5 s and 1.1 GB each, measured here).
 for driver in overlay2 vfs; do
     echo "docker-engine: starting dockerd --iptables=false --storage-driver=$driver (log: $log)"
     setsid dockerd --iptables=false --storage-driver="$driver" >>"$log" 2>&1 < /dev/null &

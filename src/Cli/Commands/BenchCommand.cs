@@ -3,6 +3,7 @@ using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
 using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Cli.Commands;
 
@@ -21,18 +22,18 @@ public static class ExploreCommand
         {
             throw new UsageException($"explore takes no argument '{options.Positional[0]}' (explore [--seed S] [--runs N] [--postgres 17])");
         }
-        var generator = Generator(options);
+        var family = Family(options);
         var runs = options.Int("--runs", ExplorationSettings.DefaultRuns);
         var (seed, gamma) = ParseSeed(options.String("--seed"));
         var seedText = gamma is { } g ? $"{seed},{g}" : seed.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"exploring {runs} {(generator == Explorer.FailoverSlotArbitrary ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {seedText}");
+        Console.WriteLine($"exploring {runs} {(family == SequenceFamily.FailoverSlots ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {seedText}");
 
         using var runtime = new ModelRuntime();
         var explorer = new Explorer(new ModelClusterFactory(runtime));
         var report = explorer.Explore(new ExplorationSettings(seed, runs, gamma), p =>
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {p.Sequences}/{runs} sequences, {p.Steps} steps, {p.Sequences / Math.Max(0.001, p.Elapsed.TotalSeconds):F0} sequences/s")),
-            generator);
+            family);
         if (report.Failure is { } failure)
         {
             var path = failure.Save();
@@ -45,10 +46,10 @@ public static class ExploreCommand
     }
 
     /// <summary>The generator <c>--postgres</c> picks: 15 (the default) or 17 (failover slots).</summary>
-    internal static FsCheck.Arbitrary<PatroniModel.Scenarios.Sequences.Sequence> Generator(Options options) => options.String("--postgres") switch
+    internal static SequenceFamily Family(Options options) => options.String("--postgres") switch
     {
-        null or "15" => Explorer.Arbitrary,
-        "17" => Explorer.FailoverSlotArbitrary,
+        null or "15" => SequenceFamily.Default,
+        "17" => SequenceFamily.FailoverSlots,
         var other => throw new UsageException($"--postgres must be 15 or 17, got '{other}'"),
     };
 

@@ -5,8 +5,8 @@ namespace PatroniModel.Cli.Commands;
 /// <summary>A small parser for <c>--name value</c> options and positional arguments; bad values throw <see cref="UsageException"/>.</summary>
 public sealed class Options
 {
-    private readonly Dictionary<string, string?> named = new(StringComparer.Ordinal);
-    private readonly List<string> positional = [];
+    private readonly Dictionary<string, string?> _named = new(StringComparer.Ordinal);
+    private readonly List<string> _positional = [];
 
     public Options(IReadOnlyList<string> args, IReadOnlySet<string> flags, IReadOnlySet<string> valued)
     {
@@ -15,7 +15,7 @@ public sealed class Options
             var arg = args[i];
             if (flags.Contains(arg))
             {
-                named[arg] = null;
+                _named[arg] = null;
             }
             else if (valued.Contains(arg))
             {
@@ -23,7 +23,7 @@ public sealed class Options
                 {
                     throw new UsageException($"{arg} needs a value");
                 }
-                named[arg] = args[++i];
+                _named[arg] = args[++i];
             }
             else if (arg.StartsWith("--", StringComparison.Ordinal))
             {
@@ -31,20 +31,20 @@ public sealed class Options
             }
             else
             {
-                positional.Add(arg);
+                _positional.Add(arg);
             }
         }
     }
 
-    public IReadOnlyList<string> Positional => positional;
+    public IReadOnlyList<string> Positional => _positional;
 
-    public bool Has(string name) => named.ContainsKey(name);
+    public bool Has(string name) => _named.ContainsKey(name);
 
-    public string? String(string name) => named.GetValueOrDefault(name);
+    public string? String(string name) => _named.GetValueOrDefault(name);
 
     public int Int(string name, int fallback, int min = 1, int max = int.MaxValue)
     {
-        if (!named.TryGetValue(name, out var text))
+        if (!_named.TryGetValue(name, out var text))
         {
             return fallback;
         }

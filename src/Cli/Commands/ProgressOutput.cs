@@ -8,11 +8,11 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public sealed class ProgressOutput
 {
-    private readonly bool rich = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+    private readonly bool _rich = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi;
 
     public void Line(string text)
     {
-        if (rich)
+        if (_rich)
         {
             AnsiConsole.MarkupLine(Markup.Escape(text));
         }
@@ -24,7 +24,7 @@ public sealed class ProgressOutput
 
     public void Step(string text, bool ok)
     {
-        if (rich)
+        if (_rich)
         {
             AnsiConsole.MarkupLine(ok ? Markup.Escape(text) : $"[red]{Markup.Escape(text)}[/]");
         }
@@ -36,7 +36,7 @@ public sealed class ProgressOutput
 
     public void Verdict(string text, bool ok)
     {
-        if (rich)
+        if (_rich)
         {
             AnsiConsole.MarkupLine(ok ? $"[green]{Markup.Escape(text)}[/]" : $"[bold red]{Markup.Escape(text)}[/]");
         }

@@ -1,14 +1,12 @@
-using System.Collections.Immutable;
-using System.Globalization;
-using FsCheck;
-using FsCheck.Fluent;
 using PatroniModel.Conformance.Artifacts;
 using PatroniModel.Conformance.Running;
+using PatroniModel.Conformance.Sessions;
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Model;
-using PatroniModel.RealCluster.Clusters;
+using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Cli.Commands;
 
@@ -25,7 +23,7 @@ public static class ReplayCommand
     {
         var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres" });
         var (sequence, source) = Load(options);
-        var directory = ArtifactWriter.CreateDirectory("replay", DateTimeOffset.UtcNow, options.String("--artifacts") ?? Counterexample.ArtifactsRoot());
+        var directory = ArtifactFolder.Create("replay", DateTimeOffset.UtcNow, options.String("--artifacts"));
         var output = new ProgressOutput();
 
         output.Line($"replaying {source}: {sequence.Steps.Length} steps on {sequence.Config.Members} members ({Counterexample.Describe(sequence.Config)})");
@@ -58,21 +56,20 @@ public static class ReplayCommand
 
         output.Line(modelVerdict);
         output.Line("# reality: starting a real Patroni cluster in Docker (see README: ./test.sh installs the engine and builds the image)");
-        using var modelCluster = runtime.CreateCluster(sequence.Config, SequenceRunner.ClusterSeed);
-        PatroniCluster real;
+        ConformanceSession session;
         try
         {
-            real = await PatroniClusterBuilder.From(sequence.Config).WithLog(line => output.Line($"    {line}")).BuildAsync();
+            session = await ConformanceSession.StartAsync(sequence, line => output.Line($"    {line}"), runtime: runtime);
         }
         catch (ArgumentException e)
         {
             throw new UsageException($"{source}: {e.Message}");
         }
-        await using var _ = real;
+        await using var _ = session;
         ConformanceReport report;
         try
         {
-            report = await ConformanceRunner.RunAsync(sequence, new LeaderFollowingCluster(modelCluster, m => modelCluster.PreferredCandidate = m), real, comparison =>
+            report = await session.RunAsync(comparison =>
             {
                 output.Step($"{comparison.Index,3} {comparison.Reality.Result}", comparison.Agrees);
                 output.Line($"      reality: {comparison.Reality.After}");
@@ -85,10 +82,7 @@ public static class ReplayCommand
         }
         finally
         {
-            foreach (var member in real.Members.Append(real.Etcd))
-            {
-                await File.WriteAllTextAsync(Path.Combine(directory, $"{member.Name}.log"), await SafeLogAsync(real, member));
-            }
+            await session.WriteLogsAsync(directory);
         }
         ArtifactWriter.Write(directory, sequence, model, report.Reality, report);
         output.Line($"artifacts: {directory}");
@@ -106,7 +100,7 @@ public static class ReplayCommand
             {
                 throw new UsageException("replay takes a sequence file or --seed, not both");
             }
-            return (FromSeed(seed, ExploreCommand.Generator(options)), $"property seed {seed}");
+            return (FromSeed(seed, ExploreCommand.Family(options)), $"property seed {seed}");
         }
         if (options.Positional.Count != 1)
         {
@@ -118,48 +112,21 @@ public static class ReplayCommand
         return (sequence, path);
     }
 
-    /// <summary>
-    /// Regenerates the sequence FsCheck generated for a property's <c>seed,gamma,size</c> (as printed by a failure): the
-    /// first case of a one-test check replayed from that random state is exactly that sequence.
-    /// </summary>
-    public static Sequence FromSeed(string text, FsCheck.Arbitrary<Sequence>? generator = null)
-    {
-        var parts = text.Split(',');
-        if (parts.Length != 3
-            || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
-            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gamma)
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
-        {
-            throw new UsageException($"--seed must be seed,gamma,size as a property failure prints it (e.g. 12345,67891,30), got '{text}'");
-        }
-        Sequence? generated = null;
-        var config = Config.Quick
-            .WithMaxTest(1)
-            .WithQuietOnSuccess(true)
-            .WithReplay(Microsoft.FSharp.Core.FSharpOption<Replay>.Some(new Replay(new Rnd(seed, gamma), Microsoft.FSharp.Core.FSharpOption<int>.Some(size))));
-        Prop.ForAll(generator ?? Explorer.Arbitrary, sequence =>
-        {
-            generated ??= sequence;
-            return true;
-        }).Check(config);
-        var result = generated ?? throw new UsageException($"seed {text} generated no sequence");
-        return result with { Origin = $"property replay {text}" };
-    }
-
-    private static async Task<string> SafeLogAsync(PatroniCluster cluster, ClusterMember member)
+    /// <summary>The sequence a property failure's <c>seed,gamma,size</c> stands for (<see cref="SeedReplay.Regenerate"/>); bad text is a usage error.</summary>
+    public static Sequence FromSeed(string text, SequenceFamily family = SequenceFamily.Default)
     {
         try
         {
-            return await cluster.ReadLogAsync(member);
+            return SeedReplay.Regenerate(text, family);
         }
-        catch (Exception e)
+        catch (FormatException e)
         {
-            return $"(log not available: {e.Message})";
+            throw new UsageException(e.Message);
         }
     }
 
     private static SideHistory ToSide(string side, RunOutcome outcome) => new(
         side,
         outcome.Steps.Count > 0 ? outcome.Steps[0].Before : new Scenarios.Observations.Observation(0, null, [], [], 0, []),
-        [.. outcome.Steps.Select(s => new HistoryEntry(s.Index, s.Result, s.After))]);
+        [.. outcome.Steps]);
 }

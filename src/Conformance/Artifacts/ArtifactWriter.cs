@@ -1,31 +1,18 @@
-using System.Globalization;
 using System.Text;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Conformance.Artifacts;
 
 /// <summary>
-/// Writes a run's evidence under <c>artifacts/&lt;kind&gt;/&lt;utc&gt;/</c>: the sequence, history.txt (one line per step),
+/// Writes a run's evidence into a folder (<see cref="Scenarios.Artifacts.ArtifactFolder"/> makes one): the sequence, history.txt (one line per step),
 /// history.jsonl (one JSON record per step and side, Jepsen style, with the observation after it), the comparison when
 /// both sides ran, and timeline.html.
 /// </summary>
 public static class ArtifactWriter
 {
-    /// <summary>A fresh directory <c>artifacts/&lt;kind&gt;/&lt;utc&gt;</c> under <paramref name="root"/>.</summary>
-    public static string CreateDirectory(string kind, DateTimeOffset utc, string root = "artifacts")
-    {
-        var stamp = utc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var directory = Path.Combine(root, kind, stamp);
-        for (var n = 2; Directory.Exists(directory); n++)
-        {
-            directory = Path.Combine(root, kind, $"{stamp}-{n}");
-        }
-        Directory.CreateDirectory(directory);
-        return directory;
-    }
-
     public static void Write(string directory, Sequence sequence, SideHistory model, SideHistory? reality = null, ConformanceReport? report = null)
     {
         Directory.CreateDirectory(directory);

@@ -19,17 +19,19 @@ namespace PatroniModel.Conformance.Comparing;
 /// Digests are compared only over members that answered SQL on both sides: Patroni restarts a replica's PostgreSQL by
 /// itself (to copy a permanent logical slot to it), and a member caught in that restart has no digest in reality for
 /// a moment although it is running; its process state and role are still compared.
+/// Which members hold the leader's rows is only meaningful once streaming replicas replayed the leader's WAL: the real
+/// driver waits for that (bounded) after every step that writes WAL (PatroniCluster.CatchUpReplicasAsync), as the
+/// model's replication is instant; a replica that does not catch up within the bound still shows here.
 /// Reality's observation reads the replicas before the leader (PatroniCluster.ObserveAsync), so "replica never past the
 /// leader" holds there even while the leader writes WAL on its own.
-/// Topology steps (kill, start, freeze, thaw, partition, heal, switchover, failover, restart, wait, patch-config) leave
+/// Topology steps (the nemesis's and the administrator's, see <see cref="StepRole"/>, and wait) leave
 /// the cluster in transition for a time that reality does not bound exactly, so only the process states are compared
 /// right after them.
 /// </summary>
 public static class ObservationAbstraction
 {
     /// <summary>True for steps after which the cluster may be in transition.</summary>
-    public static bool IsTopologyStep(Step step) => step is Kill or Start or Freeze or Thaw or Partition or Heal
-        or Switchover or Failover or Restart or Wait or PatchConfig;
+    public static bool IsTopologyStep(Step step) => step.Role is StepRole.Nemesis or StepRole.Admin || step is Wait;
 
     /// <summary>The differences between the two sides after one step (empty when they agree).</summary>
     public static ImmutableArray<string> Compare(

@@ -3,11 +3,12 @@ using PatroniModel.Conformance.Comparing;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Conformance.Running;
 
 /// <summary>The comparison after one step.</summary>
-public sealed record StepComparison(int Index, HistoryEntry Model, HistoryEntry Reality, bool Stable, ImmutableArray<string> Differences, IReadOnlyList<string> AllowedLeaders)
+public sealed record StepComparison(int Index, StepRecord Model, StepRecord Reality, bool Stable, ImmutableArray<string> Differences, IReadOnlyList<string> AllowedLeaders)
 {
     public bool Agrees => Differences.IsEmpty;
 
@@ -41,8 +42,8 @@ public static class ConformanceRunner
     {
         var modelInitial = await model.ObserveAsync(cancellationToken).ConfigureAwait(false);
         var realInitial = await reality.ObserveAsync(cancellationToken).ConfigureAwait(false);
-        var modelEntries = ImmutableArray.CreateBuilder<HistoryEntry>();
-        var realEntries = ImmutableArray.CreateBuilder<HistoryEntry>();
+        var modelEntries = ImmutableArray.CreateBuilder<StepRecord>();
+        var realEntries = ImmutableArray.CreateBuilder<StepRecord>();
         var comparisons = ImmutableArray.CreateBuilder<StepComparison>();
         var choice = model as ILeaderChoice;
         Observation modelStable = modelInitial, realStable = realInitial;
@@ -50,9 +51,9 @@ public static class ConformanceRunner
         for (var i = 0; i < sequence.Steps.Length; i++)
         {
             var step = sequence.Steps[i];
-            var real = await SideRunner.RunStepAsync(reality, i, step, cancellationToken).ConfigureAwait(false);
+            var real = await SideRunner.RunStepAsync(reality, i, step, realEntries.Count == 0 ? realInitial : realEntries[^1].After, cancellationToken).ConfigureAwait(false);
             choice?.PreferLeader(real.After.Leader);
-            var modelled = await SideRunner.RunStepAsync(model, i, step, cancellationToken).ConfigureAwait(false);
+            var modelled = await SideRunner.RunStepAsync(model, i, step, modelEntries.Count == 0 ? modelInitial : modelEntries[^1].After, cancellationToken).ConfigureAwait(false);
             var stable = step is Scenarios.Faults.Settle || (previousStable && !ObservationAbstraction.IsTopologyStep(step));
             var allowed = choice?.LastAllowedLeaders ?? [];
             var differences = ObservationAbstraction.Compare(

@@ -3,18 +3,12 @@ using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Conformance.Running;
 
-/// <summary>One step as it ran on one side (model or reality): the result and the observation after it.</summary>
-public sealed record HistoryEntry(int Index, StepResult Result, Observation After)
-{
-    /// <summary>One line: <c>  3 kill pg1 => ok</c>.</summary>
-    public override string ToString() => $"{Index,3} {Result}";
-}
-
 /// <summary>What a sequence did on one side: the observation before the first step and one entry per step.</summary>
-public sealed record SideHistory(string Side, Observation Initial, ImmutableArray<HistoryEntry> Entries)
+public sealed record SideHistory(string Side, Observation Initial, ImmutableArray<StepRecord> Entries)
 {
     public Observation Before(int index) => index == 0 ? Initial : Entries[index - 1].After;
 }
@@ -23,23 +17,26 @@ public sealed record SideHistory(string Side, Observation Initial, ImmutableArra
 public static class SideRunner
 {
     public static async Task<SideHistory> RunAsync(
-        Sequence sequence, ICluster cluster, string side, Action<HistoryEntry>? onStep = null, CancellationToken cancellationToken = default)
+        Sequence sequence, ICluster cluster, string side, Action<StepRecord>? onStep = null, CancellationToken cancellationToken = default)
     {
         var initial = await cluster.ObserveAsync(cancellationToken).ConfigureAwait(false);
-        var entries = ImmutableArray.CreateBuilder<HistoryEntry>(sequence.Steps.Length);
+        var entries = ImmutableArray.CreateBuilder<StepRecord>(sequence.Steps.Length);
+        var before = initial;
         for (var i = 0; i < sequence.Steps.Length; i++)
         {
-            var entry = await RunStepAsync(cluster, i, sequence.Steps[i], cancellationToken).ConfigureAwait(false);
+            var entry = await RunStepAsync(cluster, i, sequence.Steps[i], before, cancellationToken).ConfigureAwait(false);
+            before = entry.After;
             entries.Add(entry);
             onStep?.Invoke(entry);
         }
         return new SideHistory(side, initial, entries.ToImmutable());
     }
 
-    public static async Task<HistoryEntry> RunStepAsync(ICluster cluster, int index, Step step, CancellationToken cancellationToken = default)
+    /// <summary>Applies <paramref name="step"/> and observes after it; <paramref name="before"/> is the observation before it.</summary>
+    public static async Task<StepRecord> RunStepAsync(ICluster cluster, int index, Step step, Observation before, CancellationToken cancellationToken = default)
     {
         var result = await cluster.ApplyAsync(step, cancellationToken).ConfigureAwait(false);
         var after = await cluster.ObserveAsync(cancellationToken).ConfigureAwait(false);
-        return new HistoryEntry(index, result, after);
+        return new StepRecord(index, result, before, after);
     }
 }

@@ -2,7 +2,6 @@ using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Reconciler.Reports;
 using PatroniModel.Reconciler.Slots;
 using PatroniModel.Scenarios.Observations;
-using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.Consumer.Reconciling;
 

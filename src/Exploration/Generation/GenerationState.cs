@@ -1,28 +1,22 @@
 using System.Collections.Immutable;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.Exploration.Generation;
-
-/// <summary>What has been done to a member's process or network, as the generator tracks it from the steps alone.</summary>
-public enum MemberCondition
-{
-    Running,
-    Killed,
-    Frozen,
-    Partitioned,
-}
 
 /// <summary>
 /// The generator's view of a cluster while it writes a sequence: which members are running, killed, frozen or partitioned,
 /// who it believes is leader (known after bootstrap, a switchover to a named candidate or a failover; unknown after a fault
 /// on the leader), the slots it created and consumed, and the dynamic configuration after its patches.
+/// What a fault step allows and does is <see cref="MemberFaults"/>'s rule; the generator adds its own policy on top: it
+/// faults only a running member (one fault per member at a time) and never the last running one.
 /// It is computed from the steps only, so a sequence is generated without running it, and the same view is the
 /// precondition check that the shrinker applies to every candidate.
 /// </summary>
 public sealed record GenerationState(
     ClusterConfig Config,
-    ImmutableArray<MemberCondition> Conditions,
+    ImmutableArray<MemberFaults> Conditions,
     string? BelievedLeader,
     ImmutableSortedSet<string> Slots,
     ImmutableSortedSet<string> Consumed)
@@ -33,7 +27,7 @@ public sealed record GenerationState(
     /// <summary>A fresh cluster: every member running, pg1 bootstrapped as leader, permanent slots present.</summary>
     public static GenerationState Initial(ClusterConfig config) => new(
         config,
-        [.. Enumerable.Repeat(MemberCondition.Running, config.Members)],
+        [.. Enumerable.Repeat(MemberFaults.None, config.Members)],
         ClusterConfig.MemberName(1),
         [.. config.PermanentSlots],
         []);
@@ -42,24 +36,24 @@ public sealed record GenerationState(
 
     public IEnumerable<string> Members => Names.Take(Conditions.Length);
 
-    public MemberCondition ConditionOf(string member) => Conditions[Index(member)];
+    public MemberState ConditionOf(string member) => Conditions[Index(member)].State;
 
-    public IEnumerable<string> MembersIn(MemberCondition condition)
+    public IEnumerable<string> MembersIn(MemberState condition)
     {
         for (var i = 0; i < Conditions.Length; i++)
         {
-            if (Conditions[i] == condition)
+            if (Conditions[i].State == condition)
             {
                 yield return Names[i];
             }
         }
     }
 
-    public IReadOnlyList<string> Running => [.. MembersIn(MemberCondition.Running)];
+    public IReadOnlyList<string> Running => [.. MembersIn(MemberState.Running)];
 
-    public IReadOnlyList<string> Faulty => [.. Members.Where(m => ConditionOf(m) != MemberCondition.Running)];
+    public IReadOnlyList<string> Faulty => [.. Members.Where(m => ConditionOf(m) != MemberState.Running)];
 
-    private int RunningCount => Conditions.Count(c => c == MemberCondition.Running);
+    private int RunningCount => Conditions.Count(c => c.Reachable);
 
     private bool HasMember(string member) =>
         member.Length == 3 && member.StartsWith("pg", StringComparison.Ordinal) && member[2] is >= '1' and <= '9' && member[2] - '0' <= Conditions.Length;
@@ -78,31 +72,25 @@ public sealed record GenerationState(
         {
             case Kill or Freeze or Partition:
                 var member = ((MemberStep)step).Member;
-                if (ConditionOf(member) != MemberCondition.Running)
+                if (ConditionOf(member) != MemberState.Running)
                 {
-                    return $"{member} is {ConditionOf(member).ToString().ToLowerInvariant()}, not running";
+                    return $"{member} is {MemberFaults.Describe(ConditionOf(member))}, not running";
                 }
                 return RunningCount < 2 ? "it would leave no member running" : null;
-            case Restart r:
-                return ConditionOf(r.Member) == MemberCondition.Running ? null : $"{r.Member} is not running";
-            case Start s:
-                return ConditionOf(s.Member) == MemberCondition.Killed ? null : $"{s.Member} is not killed";
-            case Thaw t:
-                return ConditionOf(t.Member) == MemberCondition.Frozen ? null : $"{t.Member} is not frozen";
-            case Heal h:
-                return ConditionOf(h.Member) == MemberCondition.Partitioned ? null : $"{h.Member} is not partitioned";
+            case MemberStep m:
+                return Conditions[Index(m.Member)].Refusal(m);
             case Switchover sw:
-                if (ConditionOf(sw.From) != MemberCondition.Running)
+                if (ConditionOf(sw.From) != MemberState.Running)
                 {
                     return $"{sw.From} is not running";
                 }
-                if (sw.To is { } to && (to == sw.From || ConditionOf(to) != MemberCondition.Running))
+                if (sw.To is { } to && (to == sw.From || ConditionOf(to) != MemberState.Running))
                 {
                     return $"{to} is not a healthy replica";
                 }
                 return RunningCount < 2 ? "no healthy replica" : null;
             case Failover f:
-                return ConditionOf(f.To) == MemberCondition.Running ? null : $"{f.To} is not running";
+                return ConditionOf(f.To) == MemberState.Running ? null : $"{f.To} is not running";
             case PatchConfig p:
                 var problems = Config.Apply(p.Patch).Problems().ToList();
                 return problems.Count == 0 ? null : problems[0];
@@ -114,12 +102,8 @@ public sealed record GenerationState(
     /// <summary>The view after <paramref name="step"/> (assumed to make sense, see <see cref="Refusal"/>).</summary>
     public GenerationState After(Step step) => step switch
     {
-        Kill k => With(k.Member, MemberCondition.Killed) with { BelievedLeader = BelievedLeader == k.Member ? null : BelievedLeader },
-        Freeze f => With(f.Member, MemberCondition.Frozen) with { BelievedLeader = BelievedLeader == f.Member ? null : BelievedLeader },
-        Partition p => With(p.Member, MemberCondition.Partitioned) with { BelievedLeader = BelievedLeader == p.Member ? null : BelievedLeader },
-        Start s => With(s.Member, MemberCondition.Running),
-        Thaw t => With(t.Member, MemberCondition.Running),
-        Heal h => With(h.Member, MemberCondition.Running),
+        Kill or Freeze or Partition => Faulted((MemberStep)step),
+        MemberStep m => this with { Conditions = Conditions.SetItem(Index(m.Member), Conditions[Index(m.Member)].After(m)) },
         Switchover sw => BelievedLeader == sw.From ? this with { BelievedLeader = sw.To } : this,
         Failover f => this with { BelievedLeader = f.To },
         CreateSlot c => this with
@@ -162,8 +146,12 @@ public sealed record GenerationState(
         return true;
     }
 
-    private GenerationState With(string member, MemberCondition condition) =>
-        this with { Conditions = Conditions.SetItem(Index(member), condition) };
+    private GenerationState Faulted(MemberStep step) =>
+        this with
+        {
+            Conditions = Conditions.SetItem(Index(step.Member), Conditions[Index(step.Member)].After(step)),
+            BelievedLeader = BelievedLeader == step.Member ? null : BelievedLeader,
+        };
 
     private static int Index(string member) => member[2] - '1';
 }

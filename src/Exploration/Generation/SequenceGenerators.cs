@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Exploration.Generation;
@@ -134,12 +135,7 @@ public static class SequenceGenerators
         var steps = new List<Step>();
         foreach (var member in state.Faulty)
         {
-            steps.Add(state.ConditionOf(member) switch
-            {
-                MemberCondition.Killed => new Start(member),
-                MemberCondition.Frozen => new Thaw(member),
-                _ => new Heal(member),
-            });
+            steps.Add(MemberFaults.Recovery(member, state.ConditionOf(member)) ?? new Heal(member));
         }
         steps.Add(new Settle());
         steps.AddRange(state.Consumed.Select(slot => new Reconcile(slot)));
@@ -246,12 +242,9 @@ public static class SequenceGenerators
         });
     }
 
-    private static readonly (MemberCondition Condition, Func<string, Step> Make)[] Recoveries =
-    [
-        (MemberCondition.Killed, m => new Start(m)),
-        (MemberCondition.Frozen, m => new Thaw(m)),
-        (MemberCondition.Partitioned, m => new Heal(m)),
-    ];
+    private static readonly (MemberState Condition, Func<string, Step> Make)[] Recoveries =
+        [.. new[] { MemberState.Stopped, MemberState.Frozen, MemberState.Partitioned }
+            .Select(state => (state, (Func<string, Step>)(m => MemberFaults.Recovery(m, state)!)))];
 
     /// <summary>
     /// An episode: read a slot, move WAL, hit the leader (switchover, kill, freeze, partition or failover), let time pass,
@@ -297,13 +290,8 @@ public static class SequenceGenerators
             select (IReadOnlyList<Step>)[.. steps.OfType<Step>()];
     }
 
-    private static Step? Recovery(Step fault) => fault switch
-    {
-        Kill k => new Start(k.Member),
-        Freeze f => new Thaw(f.Member),
-        Partition p => new Heal(p.Member),
-        _ => null,
-    };
+    private static Step? Recovery(Step fault) =>
+        fault is MemberStep { Role: StepRole.Nemesis } m ? MemberFaults.Recovery(m.Member, MemberFaults.None.After(m).State) : null;
 
     /// <summary>The believed leader when known, else any running member (Patroni refuses a switchover from a non-leader: harmless).</summary>
     private static Gen<string> LeaderOr(GenerationState state, IReadOnlyList<string> running) =>

@@ -1,6 +1,6 @@
 namespace PatroniModel.Exploration.Properties;
 
-/// <summary>The labels of the properties checked after every step (issue 4), as counterexamples print them.</summary>
+/// <summary>The labels of the properties checked after every step (the README's "Properties"), as counterexamples print them.</summary>
 public static class PropertyLabels
 {
     public const string GapExactness = "gap exactness";

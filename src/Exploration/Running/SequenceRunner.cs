@@ -1,16 +1,10 @@
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Properties;
 using PatroniModel.Scenarios.Clusters;
-using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Histories;
 
 namespace PatroniModel.Exploration.Running;
-
-/// <summary>One step of a run: its result and the observations before and after it.</summary>
-public sealed record StepRecord(int Index, StepResult Result, Observation Before, Observation After)
-{
-    public override string ToString() => $"{Index,3} {Result}";
-}
 
 /// <summary>How one sequence went: every step's record and the first property violation, if any.</summary>
 /// <param name="Trace">The cluster's event trace, kept only for a failing run (evidence).</param>
@@ -30,10 +24,10 @@ public sealed record RunOutcome(Sequence Sequence, IReadOnlyList<StepRecord> Ste
 public static class SequenceRunner
 {
     /// <summary>
-    /// The seed of the cluster's own randomness. Fixed, so that a sequence file alone (no seed field) replays the run
-    /// exactly: <c>patroni-model replay</c> must use the same value.
+    /// The seed of the cluster's own randomness: the model's <see cref="Model.ModelCluster.DefaultSeed"/>, fixed, so that a
+    /// sequence file alone (no seed field) replays the run exactly.
     /// </summary>
-    public const int ClusterSeed = 1;
+    public const int ClusterSeed = Model.ModelCluster.DefaultSeed;
 
     public static RunOutcome Run(ISimulatedClusterFactory factory, Sequence sequence)
     {

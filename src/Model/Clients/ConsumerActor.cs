@@ -1,5 +1,5 @@
-using System.Collections.Immutable;
 using Akka.Actor;
+using PatroniModel.Consumer.Positions;
 using PatroniModel.Model.Members;
 using PatroniModel.Model.Runtime;
 using PatroniModel.Scenarios.Observations;
@@ -9,12 +9,12 @@ namespace PatroniModel.Model.Clients;
 /// <summary>
 /// The CDC consumer: reads a slot on the leader up to the current end of WAL, confirms that position
 /// (the slot's confirmed_flush_lsn moves there) and persists it with the timeline it read it on.
-/// Its persisted position is what the reconciler is given.
+/// Its persisted positions (a <see cref="ConsumerLedger"/>) are what the reconciler is given.
 /// </summary>
 public sealed class ConsumerActor : ReceiveActor
 {
     private readonly ModelWorld _world;
-    private readonly SortedDictionary<string, ConsumerPosition> _positions = new(StringComparer.Ordinal);
+    private readonly ConsumerLedger _ledger = new();
     private IActorRef _replyTo = ActorRefs.Nobody;
 
     public ConsumerActor(ModelWorld world)
@@ -27,20 +27,19 @@ public sealed class ConsumerActor : ReceiveActor
         });
         Receive<SlotConsumed>(m =>
         {
-            _positions[m.Slot] = new ConsumerPosition(m.Slot, m.Lsn, m.Timeline);
+            _ledger.Confirmed(new ConsumerPosition(m.Slot, m.Lsn, m.Timeline));
             _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Slot} confirmed {m.Lsn} on {m.Member} tl{m.Timeline}");
             _replyTo.Tell(m);
         });
         Receive<PersistPosition>(m =>
         {
-            if (!_positions.TryGetValue(m.Position.Slot, out var persisted) || m.Position.LastConfirmed > persisted.LastConfirmed)
+            if (_ledger.Advance(m.Position))
             {
-                _positions[m.Position.Slot] = m.Position;
                 _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Position.Slot} persisted {m.Position.LastConfirmed} tl{m.Position.Timeline} ({m.Why})");
             }
         });
         Receive<MemberAnswer>(m => _replyTo.Tell(m));
-        Receive<InspectConsumer>(_ => Sender.Tell(new ConsumerInspection([.. _positions.Values])));
+        Receive<InspectConsumer>(_ => Sender.Tell(new ConsumerInspection(_ledger.Positions)));
     }
 
     public static Props Props(ModelWorld world) => ActorFactory<ConsumerActor>.Props(() => new ConsumerActor(world));

@@ -1,4 +1,5 @@
 using System.Net;
+using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.RealCluster.Clusters;
@@ -15,21 +16,24 @@ public sealed class ClusterMember(string name, string containerId, string contai
     /// <summary>The member's fixed address on the cluster's bridge network; the host reaches it directly (iptables is off, no port publishing).</summary>
     public IPAddress Address { get; } = address;
 
+    /// <summary>What the nemesis has done to the member (see <see cref="MemberFaults"/>).</summary>
+    public MemberFaults Faults { get; internal set; }
+
     /// <summary>Killed (SIGKILL) and not started again.</summary>
-    public bool IsStopped { get; internal set; }
+    public bool IsStopped
+    {
+        get => Faults.Stopped;
+        internal set => Faults = Faults with { Stopped = value };
+    }
 
     /// <summary>Paused (<c>docker pause</c>) and not unpaused.</summary>
-    public bool IsFrozen { get; internal set; }
+    public bool IsFrozen => Faults.Frozen;
 
     /// <summary>Disconnected from the cluster's network and not reconnected.</summary>
-    public bool IsDisconnected { get; internal set; }
+    public bool IsDisconnected => Faults.Partitioned;
 
     /// <summary>What the tests did to the member, the strongest first: stopped, frozen, partitioned, else running.</summary>
-    public MemberState State =>
-        IsStopped ? MemberState.Stopped
-        : IsFrozen ? MemberState.Frozen
-        : IsDisconnected ? MemberState.Partitioned
-        : MemberState.Running;
+    public MemberState State => Faults.State;
 
     public Uri RestUri => new($"http://{Address}:{Configuration.PatroniYaml.RestPort}/");
 

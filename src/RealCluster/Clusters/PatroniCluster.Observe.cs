@@ -5,7 +5,7 @@ using Docker.DotNet.Models;
 using Npgsql;
 using NpgsqlTypes;
 using PatroniModel.Consumer.Reconciling;
-using PatroniModel.RealCluster.Evidence;
+using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Wal;
 
@@ -45,7 +45,7 @@ public sealed partial class PatroniCluster
             _clock.ElapsedMilliseconds,
             leaderName,
             [.. members],
-            [.. _consumers.Values.OrderBy(c => c.Slot, StringComparer.Ordinal)],
+            _consumers.Positions,
             _acknowledged.Count,
             lost);
     }
@@ -209,7 +209,7 @@ public sealed partial class PatroniCluster
     /// </summary>
     public async Task<string> SaveEvidenceAsync(string testName, Exception? failure, CancellationToken cancellationToken = default)
     {
-        var directory = ArtifactDirectory.ForTest(testName);
+        var directory = ArtifactFolder.Create(Path.Combine("e2e", ArtifactFolder.SafeName(testName)), DateTimeOffset.UtcNow);
         foreach (var member in Members.Append(Etcd))
         {
             var log = await ReadLogAsync(member, cancellationToken).ConfigureAwait(false);

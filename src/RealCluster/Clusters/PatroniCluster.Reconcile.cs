@@ -1,4 +1,5 @@
 using Npgsql;
+using PatroniModel.Consumer.Positions;
 using PatroniModel.Consumer.Reconciling;
 using PatroniModel.RealCluster.Configuration;
 using PatroniModel.Reconciler.Endpoints;
@@ -26,17 +27,10 @@ public sealed partial class PatroniCluster
 
     private async Task<StepResult> ReconcileAsync(Reconcile step, CancellationToken cancellationToken)
     {
-        var position = _consumers.GetValueOrDefault(step.SlotName);
-        if (step.LastConfirmed is { } chosen)
-        {
-            // A position given by the step is a probe: taken as confirmed on the given timeline, else on the current
-            // leader's, and it does not change the consumer's persisted position (as in the model).
-            var timeline = step.Timeline
-                           ?? (await FindWritableLeaderAsync(cancellationToken).ConfigureAwait(false) is { } l
-                               ? await ReadTimelineAsync(l, cancellationToken).ConfigureAwait(false)
-                               : 1);
-            position = new ConsumerPosition(step.SlotName, chosen, timeline);
-        }
+        var position = await _consumers.PositionForAsync(step, async () =>
+            await FindWritableLeaderAsync(cancellationToken).ConfigureAwait(false) is { } l
+                ? await ReadTimelineAsync(l, cancellationToken).ConfigureAwait(false)
+                : 1).ConfigureAwait(false);
         using var endpoint = CreateEndpoint();
         ReconcileObservation observation;
         try
@@ -51,16 +45,13 @@ public sealed partial class PatroniCluster
         {
             return new StepResult(step, StepStatus.Failed, observation.Detail, observation);
         }
-        // The consumer resumes from the slot the reconciler left: a re-created (or found-ahead) slot past its position is
-        // its new position; its persisted position never goes backwards (a slot behind it, RecreatedNoGap, leaves it).
-        if (step.LastConfirmed is null
-            && observation.Outcome is ReconcileOutcome.Created or ReconcileOutcome.RecreatedWithGap or ReconcileOutcome.RecreatedNoGap or ReconcileOutcome.FoundAhead
+        // The consumer resumes from the slot the reconciler left (ConsumerLedger's rule; never backwards).
+        if (ConsumerLedger.ResumesOn(step, observation) is { } leaderName
             && observation.SlotPosition is { } resumed
-            && (position is null || resumed > position.LastConfirmed)
-            && observation.Leader is { } leaderName)
+            && _consumers.WouldAdvance(step.SlotName, resumed))
         {
             var timeline = await ReadTimelineAsync(Member(leaderName), cancellationToken).ConfigureAwait(false);
-            _consumers[step.SlotName] = new ConsumerPosition(step.SlotName, resumed, timeline);
+            _consumers.Advance(new ConsumerPosition(step.SlotName, resumed, timeline));
         }
         return new StepResult(step, StepStatus.Ok, observation.Detail, observation);
     }

@@ -1,16 +1,13 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Net.Http;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 using Npgsql;
+using PatroniModel.Consumer.Positions;
 using PatroniModel.RealCluster.Configuration;
 using PatroniModel.RealCluster.Docker;
 using PatroniModel.RealCluster.Rest;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
-using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 
 namespace PatroniModel.RealCluster.Clusters;
@@ -32,7 +29,8 @@ public sealed partial class PatroniCluster : ICluster
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<StepResult> _history = [];
     private readonly List<long> _acknowledged = [];
-    private readonly ConcurrentDictionary<string, ConsumerPosition> _consumers = new(StringComparer.Ordinal);
+    private readonly ConsumerLedger _consumers = new();
+    private readonly Docker.IContainerOperations _containers;
     private long _nextRowId = 1;
     private int _failedWrites;
     private int _disposed;
@@ -45,6 +43,7 @@ public sealed partial class PatroniCluster : ICluster
         Config = config;
         RunId = runId;
         _networkId = networkId;
+        _containers = new DockerContainerOperations(docker, networkId);
         _password = password;
         Etcd = etcd;
         Members = members;
@@ -84,7 +83,7 @@ public sealed partial class PatroniCluster : ICluster
     public int FailedWrites => _failedWrites;
 
     /// <summary>The consumer's persisted positions, by slot.</summary>
-    public IReadOnlyDictionary<string, ConsumerPosition> Consumers => _consumers;
+    public IReadOnlyDictionary<string, ConsumerPosition> Consumers => _consumers.Positions.ToDictionary(p => p.Slot, StringComparer.Ordinal);
 
     /// <summary>The member called <paramref name="name"/>.</summary>
     public ClusterMember Member(string name) =>
@@ -150,11 +149,4 @@ public sealed partial class PatroniCluster : ICluster
             throw;
         }
     }
-
-    /// <summary>The member's place on the cluster network: its name as alias (Patroni's connect addresses use it) and its fixed address.</summary>
-    internal static EndpointSettings EndpointSettingsFor(string name, System.Net.IPAddress address) => new()
-    {
-        Aliases = [name],
-        IPAMConfig = new EndpointIPAMConfig { IPv4Address = address.ToString() },
-    };
 }

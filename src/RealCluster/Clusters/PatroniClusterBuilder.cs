@@ -67,7 +67,7 @@ public sealed record PatroniClusterBuilder
 
     /// <summary>
     /// Patroni's DCS section: <see cref="DcsFlavor.Etcd"/> (v2 API, the default) or <see cref="DcsFlavor.Etcd3"/>, which on
-    /// Patroni 3.0.2 has the leader-key bug DOMAIN.md describes (fixed upstream by Patroni PR 2689).
+    /// Patroni 3.0.2 has the leader-key bug the README's "A real Patroni bug, found on purpose" shows (fixed upstream by Patroni PR 2689).
     /// </summary>
     public PatroniClusterBuilder WithDcs(DcsFlavor dcs) => this with { Config = Config with { Dcs = dcs } };
 
@@ -233,7 +233,7 @@ public sealed record PatroniClusterBuilder
             },
             NetworkingConfig = new NetworkingConfig
             {
-                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = PatroniCluster.EndpointSettingsFor(name, address) },
+                EndpointsConfig = new Dictionary<string, EndpointSettings> { [networkId] = DockerContainerOperations.EndpointSettingsFor(name, address) },
             },
         }, cancellationToken).ConfigureAwait(false);
         return new ClusterMember(name, created.ID, containerName, address);

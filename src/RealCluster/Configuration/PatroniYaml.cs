@@ -6,7 +6,7 @@ namespace PatroniModel.RealCluster.Configuration;
 
 /// <summary>
 /// Renders one member's Patroni configuration (Patroni docs: yaml_configuration, dynamic_configuration) from the
-/// cluster's <see cref="ClusterConfig"/>: the configuration DOMAIN.md measured working with Patroni 3.0.2 and etcd 3.4.
+/// cluster's <see cref="ClusterConfig"/>: a configuration measured working here with Patroni 3.0.2 and etcd 3.4 (etcd v2 API; docker/README.md).
 /// Members and etcd are reached by their network aliases (<c>pg1</c>, <c>etcd1</c>).
 /// </summary>
 public static class PatroniYaml

@@ -3,7 +3,7 @@ using System.Text;
 using Npgsql;
 using Npgsql.Replication;
 using NpgsqlTypes;
-using PatroniModel.Reconciler.Slots;
+using PatroniModel.Reconciler.Naming;
 
 namespace PatroniModel.Reconciler.Endpoints;
 

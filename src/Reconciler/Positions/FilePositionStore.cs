@@ -2,6 +2,7 @@ using System.Text.Json;
 using NpgsqlTypes;
 using PatroniModel.Reconciler.Reports;
 using PatroniModel.Reconciler.Slots;
+using PatroniModel.Reconciler.Naming;
 
 namespace PatroniModel.Reconciler.Positions;
 

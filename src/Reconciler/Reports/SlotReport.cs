@@ -4,7 +4,7 @@ using NpgsqlTypes;
 
 namespace PatroniModel.Reconciler.Reports;
 
-/// <summary>What EnsureSlot found and did (DOMAIN: the reconciler's outcomes).</summary>
+/// <summary>What EnsureSlot found and did (the README's "The reconciler" lists the outcomes).</summary>
 public enum SlotOutcome
 {
     /// <summary>The slot is on the leader at the consumer's position (no alarm) or behind it (duplicates).</summary>

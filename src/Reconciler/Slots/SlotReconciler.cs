@@ -1,6 +1,7 @@
 using NpgsqlTypes;
 using PatroniModel.Reconciler.Endpoints;
 using PatroniModel.Reconciler.Reports;
+using PatroniModel.Reconciler.Naming;
 
 namespace PatroniModel.Reconciler.Slots;
 

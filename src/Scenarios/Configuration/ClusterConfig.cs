@@ -163,39 +163,9 @@ public sealed record ConfigPatch
     /// <summary>True when the patch changes the permanent slots, which makes Patroni reload its slot state.</summary>
     public bool TouchesPermanentSlots => PermanentSlots is not null;
 
-    public override string ToString()
-    {
-        var parts = new List<string>();
-        if (PermanentSlots is { } p)
-        {
-            parts.Add($"permanent_slots=[{string.Join(',', p)}]");
-        }
-        if (IgnoreSlots is { } i)
-        {
-            parts.Add($"ignore_slots=[{string.Join(',', i)}]");
-        }
-        if (Ttl is { } ttl)
-        {
-            parts.Add($"ttl={ttl}");
-        }
-        if (LoopWait is { } lw)
-        {
-            parts.Add($"loop_wait={lw}");
-        }
-        if (RetryTimeout is { } rt)
-        {
-            parts.Add($"retry_timeout={rt}");
-        }
-        if (MaximumLagOnFailover is { } lag)
-        {
-            parts.Add($"maximum_lag_on_failover={lag}");
-        }
-        if (SynchronousMode is { } sm)
-        {
-            parts.Add($"synchronous_mode={SynchronousModeNames.ToName(sm)}");
-        }
-        return string.Join(' ', parts);
-    }
+    /// <summary>The history line's text: each set field as <c>name=value</c>, in <see cref="ConfigPatchFields"/>' order.</summary>
+    public override string ToString() =>
+        string.Join(' ', ConfigPatchFields.All.Select(f => f.Text(this) is { } text ? $"{f.Name}={text}" : null).OfType<string>());
 }
 
 public static class SynchronousModeNames

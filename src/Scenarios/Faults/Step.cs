@@ -17,12 +17,35 @@ public abstract record Step
 
     /// <summary>The slot the step acts on, when it acts on one.</summary>
     public virtual string? Slot => null;
+
+    /// <summary>Who takes the step, in Jepsen's terms: the client, the consumer, the nemesis, the administrator, or time.</summary>
+    public abstract StepRole Role { get; }
+}
+
+/// <summary>Who takes a step (Jepsen's roles, plus the CDC consumer and the passing of time).</summary>
+public enum StepRole
+{
+    /// <summary>The application writing to the leader: write, advance-wal, checkpoint.</summary>
+    Client,
+
+    /// <summary>The CDC consumer: create-slot, drop-slot, consume, reconcile.</summary>
+    Consumer,
+
+    /// <summary>Faults on a member's process or network: kill, start, freeze, thaw, partition, heal.</summary>
+    Nemesis,
+
+    /// <summary>An operator through Patroni's REST API: switchover, failover, restart, patch-config.</summary>
+    Admin,
+
+    /// <summary>Time passing: settle, wait.</summary>
+    Time,
 }
 
 /// <summary>Create a logical slot on the leader; <paramref name="Permanent"/> also declares it in Patroni's permanent slots.</summary>
 public sealed record CreateSlot(string SlotName, bool Permanent = false) : Step
 {
     public override string Kind => StepKinds.CreateSlot;
+    public override StepRole Role => StepRole.Consumer;
     public override string? Slot => SlotName;
     public override string ToString() => Permanent ? $"create-slot {SlotName} permanent" : $"create-slot {SlotName}";
 }
@@ -31,6 +54,7 @@ public sealed record CreateSlot(string SlotName, bool Permanent = false) : Step
 public sealed record DropSlot(string SlotName) : Step
 {
     public override string Kind => StepKinds.DropSlot;
+    public override StepRole Role => StepRole.Consumer;
     public override string? Slot => SlotName;
     public override string ToString() => $"drop-slot {SlotName}";
 }
@@ -39,6 +63,7 @@ public sealed record DropSlot(string SlotName) : Step
 public sealed record Write(int Rows) : Step
 {
     public override string Kind => StepKinds.Write;
+    public override StepRole Role => StepRole.Client;
     public override string ToString() => $"write {Rows}";
 }
 
@@ -55,6 +80,7 @@ public sealed record Consume(string SlotName) : Step
     public const string StandbyWaitRefusal = "waiting for synchronized_standby_slots";
 
     public override string Kind => StepKinds.Consume;
+    public override StepRole Role => StepRole.Consumer;
     public override string? Slot => SlotName;
     public override string ToString() => $"consume {SlotName}";
 }
@@ -63,6 +89,7 @@ public sealed record Consume(string SlotName) : Step
 public sealed record AdvanceWal(long Bytes) : Step
 {
     public override string Kind => StepKinds.AdvanceWal;
+    public override StepRole Role => StepRole.Client;
     public override string ToString() => $"advance-wal {Bytes}";
 }
 
@@ -70,6 +97,7 @@ public sealed record AdvanceWal(long Bytes) : Step
 public sealed record Checkpoint : Step
 {
     public override string Kind => StepKinds.Checkpoint;
+    public override StepRole Role => StepRole.Client;
     public override string ToString() => "checkpoint";
 }
 
@@ -77,6 +105,7 @@ public sealed record Checkpoint : Step
 public sealed record Switchover(string From, string? To = null) : Step
 {
     public override string Kind => StepKinds.Switchover;
+    public override StepRole Role => StepRole.Admin;
     public override IEnumerable<string> Members => To is null ? [From] : [From, To];
     public override string ToString() => $"switchover {From}->{To ?? "any"}";
 }
@@ -85,6 +114,7 @@ public sealed record Switchover(string From, string? To = null) : Step
 public sealed record Failover(string To) : Step
 {
     public override string Kind => StepKinds.Failover;
+    public override StepRole Role => StepRole.Admin;
     public override IEnumerable<string> Members => [To];
     public override string ToString() => $"failover ->{To}";
 }
@@ -93,6 +123,7 @@ public sealed record Failover(string To) : Step
 public abstract record MemberStep(string Member) : Step
 {
     public override IEnumerable<string> Members => [Member];
+    public override StepRole Role => StepRole.Nemesis;
     public sealed override string ToString() => $"{Kind} {Member}";
 }
 
@@ -136,12 +167,14 @@ public sealed record Heal(string Member) : MemberStep(Member)
 public sealed record Restart(string Member) : MemberStep(Member)
 {
     public override string Kind => StepKinds.Restart;
+    public override StepRole Role => StepRole.Admin;
 }
 
 /// <summary>Change Patroni's dynamic configuration (<c>PATCH /config</c>).</summary>
 public sealed record PatchConfig(ConfigPatch Patch) : Step
 {
     public override string Kind => StepKinds.PatchConfig;
+    public override StepRole Role => StepRole.Admin;
     public override string ToString() => $"patch-config {Patch}";
 }
 
@@ -153,6 +186,7 @@ public sealed record PatchConfig(ConfigPatch Patch) : Step
 public sealed record Reconcile(string SlotName, Lsn? LastConfirmed = null, int? Timeline = null) : Step
 {
     public override string Kind => StepKinds.Reconcile;
+    public override StepRole Role => StepRole.Consumer;
     public override string? Slot => SlotName;
     public override string ToString() =>
         (LastConfirmed, Timeline) switch
@@ -167,6 +201,7 @@ public sealed record Reconcile(string SlotName, Lsn? LastConfirmed = null, int? 
 public sealed record Settle : Step
 {
     public override string Kind => StepKinds.Settle;
+    public override StepRole Role => StepRole.Time;
     public override string ToString() => "settle";
 }
 
@@ -174,6 +209,7 @@ public sealed record Settle : Step
 public sealed record Wait(int Seconds) : Step
 {
     public override string Kind => StepKinds.Wait;
+    public override StepRole Role => StepRole.Time;
     public override string ToString() => $"wait {Seconds}s";
 }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using PatroniModel.Conformance.Artifacts;
 using PatroniModel.Conformance.Running;
+using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
@@ -103,7 +104,7 @@ public sealed class TimelinePageTests
         var root = Path.Combine(Path.GetTempPath(), $"pm-art-{Guid.NewGuid():N}");
         try
         {
-            var directory = ArtifactWriter.CreateDirectory("replay", DateTimeOffset.UnixEpoch, root);
+            var directory = ArtifactFolder.Create("replay", DateTimeOffset.UnixEpoch, root);
 
             ArtifactWriter.Write(directory, sequence, report.Model, report.Reality, report);
 

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace PatroniModel.Tests.E2E.Conformance;
 
 /// <summary>
-/// A real Patroni bug found on purpose (DOMAIN.md; fixed upstream by Patroni PR 2689, after 3.0.2): with the
+/// A real Patroni bug found on purpose (README: "A real Patroni bug, found on purpose"; fixed upstream by Patroni PR 2689, after 3.0.2): with the
 /// <c>etcd3:</c> DCS section, a leader frozen with <c>docker pause</c> and then thawed writes the leader key back
 /// unconditionally, taking it from the member promoted meanwhile, whose acknowledged writes pg_rewind then discards.
 /// The model follows Patroni's documented semantics (the thawed ex-leader sees the lease gone and demotes), so with

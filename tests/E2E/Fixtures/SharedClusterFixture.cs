@@ -19,7 +19,7 @@ public sealed class SharedClusterFixture(IMessageSink sink) : IAsyncLifetime
     private PatroniCluster? _cluster;
     private Exception? _unavailable;
 
-    /// <summary>The shared cluster: 3 members, ttl 6 / loop_wait 1 / retry_timeout 2 (stable here, DOMAIN.md), etcd v2.</summary>
+    /// <summary>The shared cluster: 3 members, ttl 6 / loop_wait 1 / retry_timeout 2 (measured stable here with two CPU hogs running), etcd v2.</summary>
     public static PatroniClusterBuilder Builder { get; } = new PatroniClusterBuilder().WithMembers(3).WithTtl(6).WithLoopWait(1).WithRetryTimeout(2);
 
     /// <summary>How long bring-up took.</summary>

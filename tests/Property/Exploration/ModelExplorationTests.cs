@@ -3,6 +3,7 @@ using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Running;
 using Xunit;
 using Xunit.Abstractions;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Tests.Property.Exploration;
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using PatroniModel.Exploration.Running;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Tests.Property.Exploration;
 

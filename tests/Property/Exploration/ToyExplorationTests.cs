@@ -4,6 +4,7 @@ using PatroniModel.Tests.Property.Teeth;
 using PatroniModel.Tests.Property.Toy;
 using Xunit;
 using Xunit.Abstractions;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Tests.Property.Exploration;
 

@@ -7,6 +7,7 @@ using PatroniModel.Reconciler.Slots;
 using PatroniModel.Tests.Property.Exploration;
 using Xunit;
 using Xunit.Abstractions;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Tests.Property.Teeth;
 

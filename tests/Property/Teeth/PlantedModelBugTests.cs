@@ -8,6 +8,7 @@ using PatroniModel.Scenarios.Sequences;
 using PatroniModel.Tests.Property.Exploration;
 using Xunit;
 using Xunit.Abstractions;
+using PatroniModel.Exploration.Exploring;
 
 namespace PatroniModel.Tests.Property.Teeth;
 

@@ -32,6 +32,14 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     private int _slotCounter;
 
     public string Root { get; private set; } = "";
+
+    /// <summary>
+    /// The working directory of every process this fixture starts (etcd, patroni and the initdb it runs, pg_ctl,
+    /// pg_basebackup): the fixture's own folder, which the <c>postgres</c> user may enter. Inheriting the test host's
+    /// directory fails when the checkout is not readable by <c>postgres</c> (a clone under <c>/root</c> or in a 0700
+    /// <c>mktemp -d</c> folder): initdb's post-bootstrap step then never finishes.
+    /// </summary>
+    public string WorkingDirectory => Root.Length > 0 ? Root : "/";
     public int PostgresPort { get; private set; }
     public int RestPort { get; private set; }
     public int EtcdPort { get; private set; }
@@ -57,6 +65,21 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopLeftovers();
         Root = Directory.CreateTempSubdirectory("patroni-model-reconciler-").FullName;
         File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
+        try
+        {
+            await StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException)
+        {
+            var problems = await StopProcessesAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            var kept = KeepEvidence();
+            var stopped = problems.Count == 0 ? "" : $"\n--- while stopping: {string.Join("; ", problems)} ---";
+            throw new InvalidOperationException($"{e.Message}{stopped}\n--- the fixture's folder is kept in {kept} ---", e);
+        }
+    }
+
+    private async Task StartAsync()
+    {
         Directory.CreateDirectory(PostgresDirectory);
         await GiveToPostgresAsync(PostgresDirectory).ConfigureAwait(false);
 
@@ -82,33 +105,88 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         await WaitForLeaderAsync(LeaderTimeout).ConfigureAwait(false);
     }
 
-    public async Task DisposeAsync()
+    /// <summary>
+    /// Stops what this fixture started: the promoted copy, Patroni (SIGTERM to patroni itself: it stops PostgreSQL and
+    /// releases the leader key), the leaderless member and etcd, each killed when it does not stop within
+    /// <paramref name="patience"/>. Returns what did not stop by itself.
+    /// </summary>
+    private async Task<List<string>> StopProcessesAsync(TimeSpan patience)
     {
         var problems = new List<string>();
         if (_copy is not null)
         {
             await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", _copy.DataDirectory, "-m", "immediate", "-w", "stop"), check: false).ConfigureAwait(false);
+            _copy = null;
         }
         if (_patroni is not null)
         {
-            // SIGTERM to patroni itself: it stops PostgreSQL and releases the leader key (DOMAIN.md).
-            if (!await StopAsync(_patroni, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+            if (!await StopAsync(_patroni, patience).ConfigureAwait(false))
             {
-                problems.Add("patroni did not stop on SIGTERM within 30 s and was killed");
+                problems.Add($"patroni did not stop on SIGTERM within {patience.TotalSeconds:0} s and was killed");
             }
             if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
             {
                 await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop"), check: false).ConfigureAwait(false);
             }
+            _patroni = null;
         }
-        if (_leaderless is not null && !await StopAsync(_leaderless, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+        if (_leaderless is not null && !await StopAsync(_leaderless, patience).ConfigureAwait(false))
         {
-            problems.Add("the leaderless patroni did not stop on SIGTERM within 30 s and was killed");
+            problems.Add($"the leaderless patroni did not stop on SIGTERM within {patience.TotalSeconds:0} s and was killed");
         }
+        _leaderless = null;
         if (_etcd is not null && !await StopAsync(_etcd, TimeSpan.FromSeconds(10)).ConfigureAwait(false))
         {
             problems.Add("etcd did not stop on SIGTERM within 10 s and was killed");
         }
+        _etcd = null;
+        return problems;
+    }
+
+    /// <summary>
+    /// Moves the fixture's folder (configs, logs, data directories) to <c>artifacts/reconciler-fixture/&lt;utc&gt;/</c> under
+    /// the repository root (or <c>PATRONI_MODEL_ARTIFACTS</c>), so a failed start leaves its evidence; returns where it went.
+    /// </summary>
+    private string KeepEvidence()
+    {
+        var target = Path.Combine(ArtifactsRoot(), "reconciler-fixture", DateTime.UtcNow.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            Directory.Move(Root, target);
+        }
+        catch (IOException)
+        {
+            // Another file system: keep the logs and configurations, which hold the cause.
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.EnumerateFiles(Root).Where(f => f.EndsWith(".log", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+        Root = "";
+        return target;
+    }
+
+    private static string ArtifactsRoot()
+    {
+        if (Environment.GetEnvironmentVariable("PATRONI_MODEL_ARTIFACTS") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PatroniModel.sln")))
+            {
+                return Path.Combine(dir.FullName, "artifacts");
+            }
+        }
+        return Path.Combine(Path.GetTempPath(), "patroni-model-artifacts");
+    }
+
+    public async Task DisposeAsync()
+    {
+        var problems = await StopProcessesAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         _http.Dispose();
         if (Root.Length > 0 && Directory.Exists(Root))
         {
@@ -411,7 +489,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             if (_patroni is { HasExited: true })
             {
                 throw new InvalidOperationException(
-                    $"patroni exited with code {_patroni.ExitCode} before becoming leader\n--- patroni log (tail) ---\n{LogTail(PatroniLog, 40)}");
+                    $"patroni exited with code {_patroni.ExitCode} before becoming leader\n{LogHeadAndTail(PatroniLog)}");
             }
             last = await ClusterAnswerAsync().ConfigureAwait(false);
             if (last.Contains("\"role\": \"leader\"", StringComparison.Ordinal) && last.Contains("\"state\": \"running\"", StringComparison.Ordinal)
@@ -422,7 +500,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             if (watch.Elapsed > timeout)
             {
                 throw new TimeoutException(
-                    $"waited {timeout.TotalSeconds:0} s for {Member} to be a writable leader; last GET /cluster: {last}\n--- patroni log (tail) ---\n{LogTail(PatroniLog, 40)}");
+                    $"waited {timeout.TotalSeconds:0} s for {Member} to be a writable leader; last GET /cluster: {last}\n{LogHeadAndTail(PatroniLog)}");
             }
             await Task.Delay(200).ConfigureAwait(false);
         }
@@ -549,7 +627,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     {
         try
         {
-            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
             foreach (var a in arguments)
             {
                 start.ArgumentList.Add(a);
@@ -570,7 +648,7 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", program, .. arguments]
             : [program, .. arguments];
 
-    private static async Task GiveToPostgresAsync(string directory)
+    private async Task GiveToPostgresAsync(string directory)
     {
         File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (Posix.IsRoot)
@@ -579,9 +657,9 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         }
     }
 
-    private static async Task RunAsync(string[] commandLine, bool check = true)
+    private async Task RunAsync(string[] commandLine, bool check = true)
     {
-        var start = new ProcessStartInfo(commandLine[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(commandLine[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = WorkingDirectory };
         foreach (var a in commandLine.Skip(1))
         {
             start.ArgumentList.Add(a);
@@ -599,9 +677,9 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
     }
 
     /// <summary>Starts a long-running process with stdout and stderr appended to <paramref name="log"/>; its pid is the program's own (exec).</summary>
-    private static Process StartLogged(string log, params string[] commandLine)
+    private Process StartLogged(string log, params string[] commandLine)
     {
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$PATRONI_MODEL_LOG\" 2>&1 </dev/null");
         foreach (var a in commandLine)
@@ -639,6 +717,22 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The first and the last lines of a log: a start's cause is often at the top (initdb's errors), its end at the bottom.</summary>
+    private static string LogHeadAndTail(string path)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(path);
+            return lines.Length <= 60
+                ? $"--- {Path.GetFileName(path)} ---\n{string.Join('\n', lines)}"
+                : $"--- {Path.GetFileName(path)} (head) ---\n{string.Join('\n', lines.Take(20))}\n--- ({lines.Length - 60} lines) ---\n--- {Path.GetFileName(path)} (tail) ---\n{string.Join('\n', lines.TakeLast(40))}";
+        }
+        catch (IOException e)
+        {
+            return $"(no log: {e.Message})";
+        }
     }
 
     private static string LogTail(string path, int lines)

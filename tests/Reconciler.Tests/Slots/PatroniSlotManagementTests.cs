@@ -6,7 +6,7 @@ using Xunit;
 namespace PatroniModel.Tests.ReconcilerTests.Slots;
 
 /// <summary>
-/// What Patroni 3.0.2 itself does to logical slots on a healthy leader (DOMAIN.md): it re-creates a missing permanent
+/// What Patroni 3.0.2 itself does to logical slots on a healthy leader (measured here; Patroni's slots.py): it re-creates a missing permanent
 /// slot at the current LSN, drops an unknown slot when it reloads its slot state (a permanent-slots change,
 /// <c>POST /restart</c>), and leaves a slot matched by <c>ignore_slots</c> alone. The reconciler must report each.
 /// </summary>

@@ -4,6 +4,7 @@ using PatroniModel.Reconciler.Reports;
 using PatroniModel.Reconciler.Slots;
 using PatroniModel.Tests.ReconcilerTests.Cluster;
 using Xunit;
+using PatroniModel.Reconciler.Naming;
 
 namespace PatroniModel.Tests.ReconcilerTests.Slots;
 

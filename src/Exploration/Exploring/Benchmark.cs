@@ -5,7 +5,9 @@ using FsCheck.Fluent;
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Generation;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>The benchmark's figure: sequences per second of a given length on a given cluster size.</summary>
 public sealed record BenchmarkResult(int Sequences, long Steps, TimeSpan Elapsed, int StepsPerSequence, int Members, int Failures)

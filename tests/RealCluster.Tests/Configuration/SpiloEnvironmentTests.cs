@@ -3,7 +3,7 @@ using PatroniModel.RealCluster.Docker;
 using PatroniModel.Scenarios.Configuration;
 using Xunit;
 
-namespace PatroniModel.Tests.E2E.Configuration;
+namespace PatroniModel.Tests.RealClusterTests.Configuration;
 
 /// <summary>The environment a Spilo member gets (no Docker needed).</summary>
 public sealed class SpiloEnvironmentTests

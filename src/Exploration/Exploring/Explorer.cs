@@ -9,7 +9,9 @@ using PatroniModel.Exploration.Generation;
 using PatroniModel.Exploration.Shrinking;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>How many sequences to explore from which FsCheck seed.</summary>
 /// <param name="Seed">FsCheck's random seed; the same seed explores the same sequences.</param>
@@ -71,6 +73,10 @@ public sealed class Explorer(ISimulatedClusterFactory factory)
     public static Arbitrary<Sequence> FailoverSlotArbitrary { get; } = Arb.From(SequenceGenerators.FailoverSlotSequences());
 
     public RunOutcome Run(Sequence sequence) => SequenceRunner.Run(factory, sequence);
+
+    /// <summary>Explores the sequences of <paramref name="family"/>.</summary>
+    public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress, SequenceFamily family) =>
+        Explore(settings, progress, SeedReplay.ArbitraryOf(family));
 
     /// <summary>Explores <see cref="Arbitrary"/>'s sequences, or <paramref name="generator"/>' (a focused generator).</summary>
     public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress = null, Arbitrary<Sequence>? generator = null)

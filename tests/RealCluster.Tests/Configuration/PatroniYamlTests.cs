@@ -2,7 +2,7 @@ using PatroniModel.RealCluster.Configuration;
 using PatroniModel.Scenarios.Configuration;
 using Xunit;
 
-namespace PatroniModel.Tests.E2E.Configuration;
+namespace PatroniModel.Tests.RealClusterTests.Configuration;
 
 /// <summary>The member configuration the real cluster renders (no Docker needed).</summary>
 public sealed class PatroniYamlTests

@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Wal;
 
-namespace PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Observations;
+
+namespace PatroniModel.Scenarios.Histories;
 
 /// <summary>
 /// Serializes observations and step results as one-line JSON (Jepsen-style history.jsonl), LSNs printed <c>X/Y</c>,

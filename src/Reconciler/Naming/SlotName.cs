@@ -1,4 +1,4 @@
-namespace PatroniModel.Reconciler.Slots;
+namespace PatroniModel.Reconciler.Naming;
 
 /// <summary>
 /// PostgreSQL's rule for replication slot names (<c>ReplicationSlotValidateName</c>: lower-case letters, digits and

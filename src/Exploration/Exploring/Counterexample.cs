@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text;
 using PatroniModel.Exploration.Shrinking;
+using PatroniModel.Scenarios.Artifacts;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Sequences;
 
-namespace PatroniModel.Exploration.Running;
+using PatroniModel.Exploration.Running;
+
+namespace PatroniModel.Exploration.Exploring;
 
 /// <summary>
 /// A property failure, shrunk: printed one step per line with the failing property's label, the observations before and
@@ -47,14 +50,12 @@ public sealed record Counterexample(RunOutcome Original, ShrinkResult Shrink, st
     }
 
     /// <summary>
-    /// Writes the evidence under <c>artifacts/property/&lt;utc&gt;/</c> of the repository (found by walking up to
-    /// <c>PatroniModel.sln</c>, else the current directory): sequence.json (shrunk), original.json, report.txt, trace.txt.
+    /// Writes the evidence under <c>artifacts/property/&lt;utc&gt;/</c> (<see cref="ArtifactFolder"/>): sequence.json (shrunk), original.json, report.txt, trace.txt.
     /// Returns the sequence file's path.
     /// </summary>
     public string Save(string? artifactsRoot = null)
     {
-        var directory = Path.Combine(artifactsRoot ?? ArtifactsRoot(), "property", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(directory);
+        var directory = ArtifactFolder.Create("property", DateTimeOffset.UtcNow, artifactsRoot);
         var sequencePath = Path.Combine(directory, "sequence.json");
         SequenceFile.Save(ShrunkSequence, sequencePath);
         SequenceFile.Save(Original.Sequence with { Description = "the original, unshrunk sequence", Origin = ShrunkSequence.Origin },
@@ -67,17 +68,4 @@ public sealed record Counterexample(RunOutcome Original, ShrinkResult Shrink, st
     public static string Describe(ClusterConfig c) =>
         $"{c.Members} members, synchronous_mode {SynchronousModeNames.ToName(c.SynchronousMode)}, ttl {c.Ttl} loop_wait {c.LoopWait} retry_timeout {c.RetryTimeout}, "
         + $"maximum_lag_on_failover {c.MaximumLagOnFailover}, permanent_slots [{string.Join(',', c.PermanentSlots)}], ignore_slots [{string.Join(',', c.IgnoreSlots)}]";
-
-    /// <summary>The repository's <c>artifacts</c> folder.</summary>
-    public static string ArtifactsRoot()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PatroniModel.sln")))
-            {
-                return Path.Combine(dir.FullName, "artifacts");
-            }
-        }
-        return Path.Combine(Directory.GetCurrentDirectory(), "artifacts");
-    }
 }

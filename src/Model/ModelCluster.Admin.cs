@@ -1,0 +1,169 @@
+using Akka.Actor;
+using PatroniModel.Model.Dcs;
+using PatroniModel.Model.Members;
+using PatroniModel.Scenarios.Clusters;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+
+namespace PatroniModel.Model;
+
+/// <summary>The administrator's steps on the model: switchover, failover, restart and <c>PATCH /config</c>.</summary>
+public sealed partial class ModelCluster
+{
+    private List<string> HealthyCandidates(string leader, DcsView view)
+    {
+        var candidates = new List<string>();
+        foreach (var name in _names)
+        {
+            if (name == leader || !Reachable(name))
+            {
+                continue;
+            }
+            var m = Inspect(name);
+            if (m.IsPrimary || !m.Streaming || m.Upstream != leader)
+            {
+                continue;
+            }
+            if (Config.SynchronousMode != SynchronousMode.Off && view.Sync.Standby != name)
+            {
+                continue;
+            }
+            candidates.Add(name);
+        }
+        return candidates;
+    }
+
+    private StepResult Switchover(Switchover step)
+    {
+        if (UnknownMember(step, step.From) is { } unknown)
+        {
+            return unknown;
+        }
+        if (step.To is not null && UnknownMember(step, step.To) is { } unknownTo)
+        {
+            return unknownTo;
+        }
+        var view = ReadDcs();
+        var holder = view.Lease?.Holder;
+        if (holder != step.From)
+        {
+            return StepResult.Refused(step, $"{step.From} is not the leader (leader: {holder ?? "none"})");
+        }
+        if (!Reachable(step.From))
+        {
+            return StepResult.Refused(step, $"{step.From} does not answer ({Describe(step.From)})");
+        }
+        var candidates = HealthyCandidates(step.From, view);
+        if (step.To is not null && !candidates.Contains(step.To))
+        {
+            return StepResult.Refused(step, step.To == step.From
+                ? $"{step.To} is already the leader"
+                : $"{step.To} is not a healthy candidate (candidates: {string.Join(',', candidates)})");
+        }
+        if (candidates.Count == 0)
+        {
+            return StepResult.Refused(step, "no healthy candidate for a switchover");
+        }
+        return RunManualFailover(step, new FailoverKey(step.From, step.To), step.From, step.From);
+    }
+
+    private StepResult Failover(Failover step)
+    {
+        if (UnknownMember(step, step.To) is { } unknown)
+        {
+            return unknown;
+        }
+        var view = ReadDcs();
+        var holder = view.Lease?.Holder;
+        if (holder == step.To)
+        {
+            return StepResult.Refused(step, $"{step.To} is already the leader");
+        }
+        if (!Reachable(step.To))
+        {
+            return StepResult.Refused(step, $"{step.To} is not healthy ({Describe(step.To)})");
+        }
+        if (Config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(step.To))
+        {
+            return StepResult.Refused(step, $"{step.To} is not the synchronous standby ({view.Sync.Standby ?? "none"})");
+        }
+        if (holder is not null && Reachable(holder) && !HealthyCandidates(holder, view).Contains(step.To))
+        {
+            return StepResult.Refused(step, $"{step.To} is not streaming from the leader {holder}");
+        }
+        var wake = holder is not null && Reachable(holder) ? holder : step.To;
+        return RunManualFailover(step, new FailoverKey(holder, step.To), wake, holder);
+    }
+
+    private StepResult RunManualFailover(Step step, FailoverKey key, string wake, string? from)
+    {
+        var start = _world.Now;
+        var mark = _world.Trace.Events.Count;
+        _wiring.Dcs.Tell(new SetFailoverKey(key));
+        _wiring.Members[wake].Tell(new WakeUp(step.Kind));
+        string? promoted = null;
+        bool Done()
+        {
+            var events = _world.Trace.Events;
+            for (var i = mark; i < events.Count; i++)
+            {
+                if (events[i].Kind == ModelEventKinds.Promoted && (key.Candidate is null || events[i].Member == key.Candidate))
+                {
+                    promoted = events[i].Member;
+                    return true;
+                }
+            }
+            mark = events.Count;
+            return false;
+        }
+        if (!Done())
+        {
+            _world.Clock.RunUntil(_world.Now + ModelTimings.SwitchoverTimeout, Done);
+        }
+        if (promoted is null)
+        {
+            _wiring.Dcs.Tell(new SetFailoverKey(null));
+            var holder = ReadDcs().Lease?.Holder;
+            return StepResult.Failed(step, $"no promotion within {ModelTimings.SwitchoverTimeout} ms (leader now: {holder ?? "none"})");
+        }
+        return StepResult.Ok(step, $"{from ?? "no leader"} -> {promoted} in {_world.Now - start} ms");
+    }
+
+
+    private StepResult Restart(Restart step)
+    {
+        if (UnknownMember(step, step.Member) is { } unknown)
+        {
+            return unknown;
+        }
+        if (FaultsOf(step.Member).Refusal(step) is { } refusal)
+        {
+            return StepResult.Refused(step, refusal);
+        }
+        MemberRef(step.Member).Tell(new RestartPostgres());
+        return StepResult.Ok(step);
+    }
+
+    private StepResult PatchConfig(PatchConfig step)
+    {
+        var next = Config.Apply(step.Patch);
+        var problems = next.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            return StepResult.Refused(step, string.Join("; ", problems));
+        }
+        if (!_names.Any(Reachable))
+        {
+            return StepResult.Refused(step, "no member's REST API answers");
+        }
+        PatchDynamicConfig(next, step.Patch.ToString());
+        return StepResult.Ok(step);
+    }
+
+    private void PatchDynamicConfig(ClusterConfig next, string what)
+    {
+        Config = next;
+        _world.Record("dcs", ModelEventKinds.ConfigPatched, what);
+        Query<DcsView>(_wiring.Dcs, new PatchDynamicConfig(next));
+    }
+}

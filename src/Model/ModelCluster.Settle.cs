@@ -1,0 +1,86 @@
+using PatroniModel.Scenarios.Clusters;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+
+namespace PatroniModel.Model;
+
+/// <summary>Time on the model: settle until stable, wait.</summary>
+public sealed partial class ModelCluster
+{
+    private StepResult Settle(Settle step)
+    {
+        var start = _world.Now;
+        var deadline = start + ModelTimings.SettleTimeout;
+        while (true)
+        {
+            var problem = Unsettled();
+            if (problem is null)
+            {
+                return StepResult.Ok(step, $"settled in {_world.Now - start} ms");
+            }
+            if (_world.Now >= deadline)
+            {
+                return StepResult.Failed(step, $"not settled after {ModelTimings.SettleTimeout} ms: {problem}; seen: {Observe()}");
+            }
+            _world.Clock.RunUntil(Math.Min(deadline, _world.Now + ModelTimings.SettlePoll));
+            ThrowIfActorFailed();
+        }
+    }
+
+    /// <summary>Null when there is exactly one leader and every running, reachable member streams from it on its timeline and has replayed its WAL.</summary>
+    internal string? Unsettled()
+    {
+        var view = ReadDcs();
+        if (view.Lease?.Holder is not { } holder)
+        {
+            return "no leader";
+        }
+        if (!Reachable(holder))
+        {
+            return $"the leader {holder} does not answer ({Describe(holder)})";
+        }
+        var leader = Inspect(holder);
+        if (!leader.Writable)
+        {
+            return $"the leader {holder} is not writable";
+        }
+        var replicas = 0;
+        foreach (var name in _names)
+        {
+            if (name == holder || !Reachable(name))
+            {
+                continue;
+            }
+            var m = Inspect(name);
+            if (m.IsPrimary)
+            {
+                return $"{name} is a primary too";
+            }
+            if (!m.Streaming || m.Upstream != holder || m.Timeline != leader.Timeline)
+            {
+                return $"{name} does not stream from {holder} on tl{leader.Timeline} (upstream {m.Upstream ?? "none"}, tl{m.Timeline})";
+            }
+            if (m.EndLsn < leader.EndLsn)
+            {
+                // Only with ModelOptions.MaxReplicationDelayMilliseconds: records still on their way.
+                return $"{name} has replayed {m.EndLsn}, {holder} is at {leader.EndLsn}";
+            }
+            replicas++;
+        }
+        if (Config.SynchronousMode != SynchronousMode.Off && replicas > 0 && leader.SyncStandby is null)
+        {
+            return $"{holder} has no synchronous standby yet";
+        }
+        return null;
+    }
+
+    private StepResult WaitStep(Wait step)
+    {
+        if (step.Seconds < 0)
+        {
+            return StepResult.Refused(step, $"seconds must not be negative, got {step.Seconds}");
+        }
+        _world.Clock.Advance(step.Seconds * 1000L);
+        return StepResult.Ok(step);
+    }
+}
