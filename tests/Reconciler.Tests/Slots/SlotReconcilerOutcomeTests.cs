@@ -54,6 +54,9 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(LocalPatroniCluster.Member, report.Leader);
         Assert.Equal(1, report.Timeline);
         Assert.Equal(SlotProtection.Unprotected, report.Protection);
+        Assert.False(report.PermanentSlotWasMissing);
+        Assert.False(report.FailoverSlot);
+        Assert.Contains("\"failover_slot\":false,\"permanent_slot_was_missing\":false", report.ToJson(), StringComparison.Ordinal);
     }
 
     [Fact]
