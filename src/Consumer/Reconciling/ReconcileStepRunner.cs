@@ -43,9 +43,15 @@ public static class ReconcileStepRunner
         report.SlotPosition.ToLsn(),
         report.Gap?.Start.ToLsn(),
         report.Gap?.End.ToLsn(),
-        report.Gap?.Bytes ?? 0,
-        report.DuplicateBytes,
+        Saturated(report.Gap?.Bytes ?? 0),
+        Saturated(report.DuplicateBytes),
         report.Fork?.Lsn.ToLsn(),
         report.Protection == SlotProtection.Unprotected,
         report.ToLogLine());
+
+    /// <summary>
+    /// The vocabulary records byte counts as <c>long</c>; the product's are unsigned (the whole 64-bit range). A count of
+    /// 2^63 or more is recorded as <see cref="long.MaxValue"/>, never as a negative number.
+    /// </summary>
+    public static long Saturated(ulong bytes) => bytes > long.MaxValue ? long.MaxValue : (long)bytes;
 }

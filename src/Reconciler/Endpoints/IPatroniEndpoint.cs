@@ -63,15 +63,23 @@ public sealed record PatroniClusterView(IReadOnlyList<PatroniMember> Members, st
 }
 
 /// <summary>
-/// One <c>ignore_slots</c> entry: a slot matches when every attribute that is set matches (Patroni docs: dynamic_configuration).
+/// One <c>ignore_slots</c> entry: a slot matches when every attribute that is set matches (Patroni docs:
+/// dynamic_configuration; code: <c>SlotsHandler.ignore_replication_slot</c>). As in Patroni, a null name is unset (an empty
+/// name is a name, which no slot has), and a null or empty type, database or plugin is unset. Comparisons are exact (ordinal).
 /// </summary>
 public sealed record IgnoreSlotRule(string? Name = null, string? Type = null, string? Database = null, string? Plugin = null)
 {
+    /// <summary>
+    /// Prefix of a field that can never match: a rule value Patroni compares with a string but that is not one (a number, a
+    /// list). No slot name, type, database or plugin contains NUL.
+    /// </summary>
+    public const string Unmatchable = "\0";
+
     public bool Matches(string slot, string type, string? database, string? plugin) =>
         (Name is null || Name == slot)
-        && (Type is null || Type == type)
-        && (Database is null || Database == database)
-        && (Plugin is null || Plugin == plugin);
+        && (string.IsNullOrEmpty(Type) || Type == type)
+        && (string.IsNullOrEmpty(Database) || Database == database)
+        && (string.IsNullOrEmpty(Plugin) || Plugin == plugin);
 }
 
 /// <summary>The slot part of Patroni's dynamic configuration.</summary>

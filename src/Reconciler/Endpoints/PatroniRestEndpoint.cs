@@ -178,7 +178,11 @@ public sealed class PatroniRestEndpoint(PatroniEndpointOptions options, HttpClie
         {
             foreach (var rule in rules.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.Object))
             {
-                ignore.Add(new IgnoreSlotRule(StringOf(rule, "name"), StringOf(rule, "type"), StringOf(rule, "database"), StringOf(rule, "plugin")));
+                ignore.Add(new IgnoreSlotRule(
+                    RuleField(rule, "name", falsyIsUnset: false),
+                    RuleField(rule, "type", falsyIsUnset: true),
+                    RuleField(rule, "database", falsyIsUnset: true),
+                    RuleField(rule, "plugin", falsyIsUnset: true)));
             }
         }
         return new PatroniSlotConfig(permanent, ignore);
@@ -235,6 +239,35 @@ public sealed class PatroniRestEndpoint(PatroniEndpointOptions options, HttpClie
 
     private static string? StringOf(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>
+    /// One field of an <c>ignore_slots</c> rule as Patroni reads it (<c>SlotsHandler.ignore_replication_slot</c>):
+    /// <c>matcher.get("name") is None or matcher["name"] == name</c>, and for type, database and plugin
+    /// <c>not matcher.get(a) or matcher[a] == slot.get(a)</c>. So a missing or null field is unset; for type, database
+    /// and plugin any falsy value (<c>""</c>, <c>false</c>, <c>0</c>, <c>[]</c>, <c>{}</c>) is unset too; a non-string
+    /// value that is set never equals a slot's string (Python's <c>==</c>), so it is kept as
+    /// <see cref="IgnoreSlotRule.Unmatchable"/> followed by its JSON text, which no slot name, type, database or plugin can equal.
+    /// </summary>
+    private static string? RuleField(JsonElement rule, string name, bool falsyIsUnset)
+    {
+        if (!rule.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return value.GetString();
+        }
+        var falsy = value.ValueKind switch
+        {
+            JsonValueKind.False => true,
+            JsonValueKind.Number => value.GetDouble() == 0,
+            JsonValueKind.Array => value.GetArrayLength() == 0,
+            JsonValueKind.Object => !value.EnumerateObject().Any(),
+            _ => false,
+        };
+        return falsyIsUnset && falsy ? null : IgnoreSlotRule.Unmatchable + value.GetRawText();
+    }
 
     private static int? IntOf(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var i) ? i : null;

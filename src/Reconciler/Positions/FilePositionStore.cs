@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using NpgsqlTypes;
 using PatroniModel.Reconciler.Reports;
@@ -8,23 +7,37 @@ using PatroniModel.Reconciler.Naming;
 namespace PatroniModel.Reconciler.Positions;
 
 /// <summary>
-/// One JSON file per slot (<c>&lt;slot&gt;.position.json</c>) in <paramref name="directory"/>:
+/// One JSON file per slot (<c>&lt;slot&gt;.position.json</c>) in <see cref="Directory"/>:
 /// <c>{"format":"patroni-model/position@1","slot":"s1","lsn":"0/3000060","timeline":1}</c>.
 /// </summary>
 /// <remarks>
 /// A save writes a temporary file in the same directory, fsyncs it, renames it over the old one (atomic on POSIX),
 /// then fsyncs the directory where the platform allows it, so a crash leaves either the old or the new position,
-/// never half of one. Saves in one store instance are serialized; the position never goes backwards.
+/// never half of one. Saves are serialized, in one store instance and, by an flock(2) on the directory, across
+/// instances and processes; the position never goes backwards.
 /// </remarks>
-public sealed class FilePositionStore(string directory) : IConsumerPositionStore
+public sealed class FilePositionStore : IConsumerPositionStore
 {
     /// <summary>The value of the <c>format</c> field.</summary>
     public const string Format = "patroni-model/position@1";
 
     private const string Suffix = ".position.json";
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IPositionFiles _files;
 
-    public string Directory { get; } = Path.GetFullPath(directory ?? throw new ArgumentNullException(nameof(directory)));
+    public FilePositionStore(string directory)
+        : this(directory, PositionFiles.Posix)
+    {
+    }
+
+    /// <summary>A store whose saves go through <paramref name="files"/> (tests stop a save between any two calls: a crash).</summary>
+    internal FilePositionStore(string directory, IPositionFiles files)
+    {
+        Directory = Path.GetFullPath(directory ?? throw new ArgumentNullException(nameof(directory)));
+        _files = files;
+    }
+
+    public string Directory { get; }
 
     /// <summary>The file that holds <paramref name="slot"/>'s position (the name is validated first, so it can't escape the directory).</summary>
     public string PathOf(string slot) => Path.Combine(Directory, SlotName.Validate(slot) + Suffix);
@@ -56,6 +69,8 @@ public sealed class FilePositionStore(string directory) : IConsumerPositionStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            System.IO.Directory.CreateDirectory(Directory);
+            using var directoryLock = await _files.LockAsync(Directory, cancellationToken).ConfigureAwait(false);
             var stored = await ReadAsync(slot, path, cancellationToken).ConfigureAwait(false);
             if (stored is not null && position.Lsn < stored.Lsn)
             {
@@ -65,7 +80,6 @@ public sealed class FilePositionStore(string directory) : IConsumerPositionStore
             {
                 return;
             }
-            System.IO.Directory.CreateDirectory(Directory);
             await WriteAtomicallyAsync(path, Serialize(slot, position), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -155,69 +169,23 @@ public sealed class FilePositionStore(string directory) : IConsumerPositionStore
     private static string? Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>
+    /// Temporary file in the same directory (so the rename stays on one file system), written and fsynced; renamed over
+    /// the old file (rename(2) replaces the name atomically: a reader, or a hard link to the old file, sees the old
+    /// content or the new, never a mix); then the directory fsynced so the rename itself is durable.
+    /// </summary>
     private async Task WriteAtomicallyAsync(string path, byte[] content, CancellationToken cancellationToken)
     {
         var temporary = Path.Combine(Directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-            {
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-            SyncDirectory(Directory);
+            await _files.WriteDurablyAsync(temporary, content, cancellationToken).ConfigureAwait(false);
+            _files.Rename(temporary, path);
+            _files.SyncDirectory(Directory);
         }
         finally
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            _files.DeleteIfExists(temporary);
         }
-    }
-
-    /// <summary>fsync of the directory, so the rename itself survives a crash (POSIX only; elsewhere the rename is what we get).</summary>
-    private static void SyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
-        {
-            return;
-        }
-        var fd = Posix.open(directory, 0);
-        if (fd < 0)
-        {
-            return;
-        }
-        try
-        {
-            if (Posix.fsync(fd) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno is not (Posix.EINVAL or Posix.EROFS))
-                {
-                    throw new IOException($"fsync of directory {directory} failed (errno {errno})");
-                }
-            }
-        }
-        finally
-        {
-            _ = Posix.close(fd);
-        }
-    }
-
-    private static class Posix
-    {
-        public const int EINVAL = 22;
-        public const int EROFS = 30;
-
-        [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        public static extern int close(int fd);
     }
 }

@@ -74,8 +74,8 @@ public sealed record SlotReport
     /// <summary>The WAL the consumer will never see (recreated with gap, found ahead).</summary>
     public WalGap? Gap { get; init; }
 
-    /// <summary>How far a found slot is behind the consumer: the changes it will see twice.</summary>
-    public long DuplicateBytes { get; init; }
+    /// <summary>How far a found slot is behind the consumer: the changes it will see twice (unsigned: the whole 64-bit range).</summary>
+    public ulong DuplicateBytes { get; init; }
 
     /// <summary>Set when diverged: where the consumer's timeline forked.</summary>
     public TimelineFork? Fork { get; init; }
@@ -95,12 +95,21 @@ public sealed record SlotReport
     public bool CreatedByReconciler { get; init; }
 
     /// <summary>
-    /// True when someone must look: a gap, duplicates or a divergence. An unprotected slot is not an alarm by itself
+    /// The consumer's last confirmed LSN is past the leader's end of WAL (<see cref="LeaderLsn"/>: <c>IDENTIFY_SYSTEM</c>'s
+    /// flush position, <c>pg_current_wal_flush_lsn()</c> on a primary). No server lets a consumer confirm WAL it has not
+    /// flushed, so the consumer read on another timeline or another cluster: the duplicates or the "no gap" measured against
+    /// this leader are not real. Always an alarm, whatever the outcome.
+    /// </summary>
+    public bool ConsumerPastEndOfWal => LastConfirmed is { } last && last.Lsn > LeaderLsn;
+
+    /// <summary>
+    /// True when someone must look: a gap, duplicates, a divergence, or a consumer position past the leader's end of WAL. An unprotected slot is not an alarm by itself
     /// (a fresh slot is never one); it is a note in <see cref="ToLogLine"/> and <c>protection</c> in <see cref="ToJson"/>.
     /// </summary>
     public bool IsAlarm =>
         Outcome is SlotOutcome.RecreatedWithGap or SlotOutcome.FoundAhead or SlotOutcome.Diverged
-        || DuplicateBytes > 0;
+        || DuplicateBytes > 0
+        || ConsumerPastEndOfWal;
 
     /// <summary>The phantom range of a divergence: from the fork to the consumer's last confirmed LSN.</summary>
     public WalGap? Phantoms =>
@@ -124,6 +133,10 @@ public sealed record SlotReport
             _ => Outcome.ToString(),
         };
         var notes = new List<string>();
+        if (ConsumerPastEndOfWal)
+        {
+            notes.Add($"the consumer's position {LastConfirmed?.Lsn} is past the leader's end of WAL {LeaderLsn}: it was confirmed on another timeline or another cluster");
+        }
         if (PermanentSlotWasMissing)
         {
             notes.Add("permanent slot was missing on the leader");
@@ -159,6 +172,7 @@ public sealed record SlotReport
         Protection.ToString(),
         FailoverSlot,
         PermanentSlotWasMissing,
+        ConsumerPastEndOfWal,
         IsAlarm), JsonOptions);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -167,7 +181,7 @@ public sealed record SlotReport
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private sealed record GapRecord(string Start, string End, long Bytes);
+    private sealed record GapRecord(string Start, string End, ulong Bytes);
 
     private sealed record ReportRecord(
         string Slot,
@@ -179,11 +193,12 @@ public sealed record SlotReport
         int? LastConfirmedTimeline,
         string? SlotPosition,
         GapRecord? Gap,
-        long DuplicateBytes,
+        ulong DuplicateBytes,
         string? Fork,
         GapRecord? Phantoms,
         string Protection,
         bool FailoverSlot,
         bool PermanentSlotWasMissing,
+        bool ConsumerPastEndOfWal,
         bool Alarm);
 }

@@ -23,7 +23,7 @@ public sealed class SlotReportTests(LocalPatroniCluster cluster)
         await cluster.DropSlotAsync(slot);
         var report = await reconciler.EnsureSlotAsync(slot, new ConfirmedPosition(lastConfirmed, Timeline: 1));
         var end = (await cluster.ConfirmedFlushAsync(slot))!.Value;
-        var bytes = (long)((ulong)end - (ulong)lastConfirmed);
+        var bytes = (ulong)end - (ulong)lastConfirmed;
         await cluster.DropSlotAsync(slot);
 
         // When
@@ -46,7 +46,7 @@ public sealed class SlotReportTests(LocalPatroniCluster cluster)
         Assert.Equal(end.ToString(), root.GetProperty("slot_position").GetString());
         Assert.Equal(lastConfirmed.ToString(), root.GetProperty("gap").GetProperty("start").GetString());
         Assert.Equal(end.ToString(), root.GetProperty("gap").GetProperty("end").GetString());
-        Assert.Equal(bytes, root.GetProperty("gap").GetProperty("bytes").GetInt64());
+        Assert.Equal(bytes, root.GetProperty("gap").GetProperty("bytes").GetUInt64());
         Assert.Equal("Unprotected", root.GetProperty("protection").GetString());
         Assert.True(root.GetProperty("alarm").GetBoolean());
         Assert.False(root.TryGetProperty("fork", out _));

@@ -80,6 +80,10 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(SlotOutcome.FoundAhead, report.Outcome);
         Assert.Equal(SlotProtection.Permanent, report.Protection);
         Assert.False(report.CreatedByReconciler);
+        Assert.False(report.PermanentSlotWasMissing);
+        Assert.False(report.FailoverSlot);
+        Assert.Contains("\"protection\":\"Permanent\"", report.ToJson(), StringComparison.Ordinal);
+        Assert.Contains("\"permanent_slot_was_missing\":false", report.ToJson(), StringComparison.Ordinal);
         Assert.True(report.IsAlarm);
         WalRangeAssert.Exact(lastConfirmed, recreatedAt, report.Gap);
         Assert.Equal(recreatedAt, report.SlotPosition);
@@ -159,6 +163,11 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
 
         // Then the ignored slot is still where the consumer left it
         Assert.Equal(SlotProtection.Ignored, created.Protection);
+        Assert.True(created.CreatedByReconciler);
+        Assert.False(created.PermanentSlotWasMissing);
+        Assert.False(created.FailoverSlot);
+        Assert.False(report.CreatedByReconciler);
+        Assert.Contains("\"protection\":\"Ignored\"", report.ToJson(), StringComparison.Ordinal);
         Assert.Equal(SlotOutcome.Found, report.Outcome);
         Assert.Equal(SlotProtection.Ignored, report.Protection);
         Assert.False(report.IsAlarm);

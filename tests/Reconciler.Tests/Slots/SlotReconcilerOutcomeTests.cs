@@ -54,6 +54,9 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(LocalPatroniCluster.Member, report.Leader);
         Assert.Equal(1, report.Timeline);
         Assert.Equal(SlotProtection.Unprotected, report.Protection);
+        Assert.False(report.PermanentSlotWasMissing);
+        Assert.False(report.FailoverSlot);
+        Assert.Contains("\"failover_slot\":false,\"permanent_slot_was_missing\":false", report.ToJson(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,9 +82,9 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.NotNull(report.Gap);
         Assert.Equal(lastConfirmed, report.Gap.Start);
         Assert.Equal(end, report.Gap.End);
-        Assert.Equal((long)((ulong)end - (ulong)lastConfirmed), report.Gap.Bytes);
+        Assert.Equal((ulong)end - (ulong)lastConfirmed, report.Gap.Bytes);
         Assert.True(end > walAfterMove, $"the new slot starts at {end}, past the WAL moved to ({walAfterMove})");
-        Assert.True(report.Gap.Bytes > 16 * 1024 * 1024 - 1024, "a segment switch lies in the gap");
+        Assert.True(report.Gap.Bytes > 16UL * 1024 * 1024 - 1024, "a segment switch lies in the gap");
         Assert.Equal(end, report.SlotPosition);
         Assert.True(report.CreatedByReconciler);
     }
@@ -109,11 +112,11 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(lastConfirmed, restart);
         Assert.Equal(SlotOutcome.RecreatedWithGap, report.Outcome);
         WalRangeAssert.Exact(lastConfirmed, end, report.Gap);
-        Assert.InRange(report.Gap!.Bytes, 1, 256);
+        Assert.InRange(report.Gap!.Bytes, 1UL, 256UL);
     }
 
     [Fact]
-    public async Task EnsureSlot_WhenSlotLostAndTheLeadersWalNeverReachedTheConsumersPosition_ReportsRecreatedWithoutGap()
+    public async Task EnsureSlot_WhenSlotLostAndTheLeadersWalNeverReachedTheConsumersPosition_ReportsRecreatedWithoutGapAndAConsumerPastTheEndOfWal()
     {
         // Given a consumer position past anything this leader has written (e.g. confirmed on a server whose WAL went further)
         var slot = NewSlot("nogap");
@@ -124,14 +127,19 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         // When the slot is missing and gets re-created
         var report = await new SlotReconciler(endpoint).EnsureSlotAsync(slot, new ConfirmedPosition(lastConfirmed));
 
-        // Then WAL did not move past the consumer: re-created, no gap, no alarm
+        // Then WAL did not move past the consumer: re-created, no gap; but the consumer's position is past anything this
+        // leader wrote, so it was confirmed on another timeline or cluster: an alarm, said in the line and the record
         var end = (await cluster.ConfirmedFlushAsync(slot))!.Value;
         Assert.Equal(SlotOutcome.RecreatedNoGap, report.Outcome);
         Assert.Null(report.Gap);
-        Assert.False(report.IsAlarm);
+        Assert.True(report.ConsumerPastEndOfWal);
+        Assert.True(report.IsAlarm);
+        Assert.True(report.LeaderLsn < lastConfirmed);
+        Assert.Contains($"the consumer's position {lastConfirmed} is past the leader's end of WAL {report.LeaderLsn}: it was confirmed on another timeline or another cluster", report.ToLogLine(), StringComparison.Ordinal);
+        Assert.Contains("\"consumer_past_end_of_wal\":true", report.ToJson(), StringComparison.Ordinal);
         Assert.Equal(end, report.SlotPosition);
         Assert.True(end <= lastConfirmed);
-        Assert.Equal(0, report.DuplicateBytes);
+        Assert.Equal(0UL, report.DuplicateBytes);
     }
 
     [Fact]
@@ -153,7 +161,7 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.False(report.IsAlarm);
         Assert.False(report.CreatedByReconciler);
         Assert.Equal(position, report.SlotPosition);
-        Assert.Equal(0, report.DuplicateBytes);
+        Assert.Equal(0UL, report.DuplicateBytes);
         Assert.Null(report.Gap);
         Assert.Equal(position, await cluster.ConfirmedFlushAsync(slot));
     }
@@ -176,8 +184,55 @@ public sealed class SlotReconcilerOutcomeTests(LocalPatroniCluster cluster) : IA
         Assert.Equal(SlotOutcome.Found, report.Outcome);
         Assert.True(report.IsAlarm);
         Assert.Equal(slotPosition, report.SlotPosition);
-        Assert.Equal((long)((ulong)consumerPosition - (ulong)slotPosition), report.DuplicateBytes);
+        Assert.Equal((ulong)consumerPosition - (ulong)slotPosition, report.DuplicateBytes);
         Assert.Null(report.Gap);
+    }
+
+    [Fact]
+    public async Task EnsureSlot_WhenTheConsumersPositionIsAtTheTopOfTheLsnRange_ReportsExactUnsignedDuplicatesAndAConsumerPastTheEndOfWal()
+    {
+        // Given a slot at C, and a consumer position 2^63 or more past it (FFFFFFFF/FFFFFFFF: another cluster's WAL)
+        var slot = NewSlot("top");
+        using var endpoint = cluster.NewEndpoint();
+        var reconciler = new SlotReconciler(endpoint);
+        var created = await reconciler.EnsureSlotAsync(slot, null);
+        var slotPosition = (await cluster.ConfirmedFlushAsync(slot))!.Value;
+        var top = NpgsqlLogSequenceNumber.Parse("FFFFFFFF/FFFFFFFF");
+
+        // When
+        var report = await reconciler.EnsureSlotAsync(slot, new ConfirmedPosition(top));
+
+        // Then the distance is exact (no signed cast), and the report says the position is not this leader's
+        Assert.False(created.ConsumerPastEndOfWal);
+        Assert.Equal(SlotOutcome.Found, report.Outcome);
+        Assert.Equal(ulong.MaxValue - (ulong)slotPosition, report.DuplicateBytes);
+        Assert.True(report.DuplicateBytes > (ulong)long.MaxValue);
+        Assert.True(report.ConsumerPastEndOfWal);
+        Assert.True(report.IsAlarm);
+        Assert.Equal(await cluster.ScalarAsync<NpgsqlLogSequenceNumber>("SELECT pg_current_wal_flush_lsn()"), report.LeaderLsn);
+        Assert.Contains($"\"duplicate_bytes\":{ulong.MaxValue - (ulong)slotPosition}", report.ToJson(), StringComparison.Ordinal);
+        Assert.Contains("past the leader's end of WAL", report.ToLogLine(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EnsureSlot_WhenTheConsumerIsAtTheLeadersEndOfWal_IsNotPastIt()
+    {
+        // Given a consumer that read its slot to the leader's end of WAL
+        var slot = NewSlot("atend");
+        using var endpoint = cluster.NewEndpoint();
+        var reconciler = new SlotReconciler(endpoint);
+        await reconciler.EnsureSlotAsync(slot, null);
+        await cluster.ExecuteAsync("SELECT count(*) FROM pg_logical_slot_get_changes($1::name, NULL, NULL)", slot);
+        var position = (await cluster.ConfirmedFlushAsync(slot))!.Value;
+
+        // When
+        var report = await reconciler.EnsureSlotAsync(slot, new ConfirmedPosition(position));
+
+        // Then
+        Assert.Equal(SlotOutcome.Found, report.Outcome);
+        Assert.False(report.ConsumerPastEndOfWal);
+        Assert.False(report.IsAlarm);
+        Assert.True(report.LeaderLsn >= position);
     }
 
     [Fact]

@@ -11,6 +11,6 @@ internal static class WalRangeAssert
     public static void Exact(NpgsqlLogSequenceNumber start, NpgsqlLogSequenceNumber end, WalGap? range)
     {
         Assert.Equal(new WalGap(start, end), range);
-        Assert.Equal((long)((ulong)end - (ulong)start), range!.Bytes);
+        Assert.Equal((ulong)end - (ulong)start, range!.Bytes);
     }
 }
