@@ -204,7 +204,7 @@ public sealed class ClusterAuditor : IDisposable
         WalStatus = slot.WalStatus,
         SafeWalSize = slot.SafeWalSize,
         RetainedBytes = slot.RetainedBytes,
-        LagBytes = leaderLsn is { } lsn && slot.ConfirmedFlushLsn is { } confirmed ? WalGap.Distance(confirmed, lsn) : null,
+        LagBytes = leaderLsn is { } lsn && slot.ConfirmedFlushLsn is { } confirmed ? (long)Math.Min(WalGap.Distance(confirmed, lsn), long.MaxValue) : null,
         Failover = slot.Failover,
         Synced = slot.Synced,
         InvalidationReason = slot.InvalidationReason,

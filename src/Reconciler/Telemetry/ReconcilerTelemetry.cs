@@ -34,7 +34,7 @@ public static class ReconcilerTelemetry
         if (report.Gap is { } gap)
         {
             Gaps.Add(1, slot);
-            GapBytes.Add(gap.Bytes, slot);
+            GapBytes.Add((long)Math.Min(gap.Bytes, long.MaxValue), slot);
         }
         if (report.DuplicateBytes > 0)
         {
