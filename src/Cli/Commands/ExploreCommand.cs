@@ -44,9 +44,7 @@ public static class ExploreCommand
         }
         var (seed, gamma) = ParseSeed(options.String("--seed"));
         var settings = new ExplorationSettings(seed, runs, gamma, workers, shard);
-        var slice = shard.Count > 1 ? $" (shard {shard}: sequences {shard.Start(runs)}..{shard.End(runs) - 1})" : "";
-        Console.WriteLine($"exploring {runs} {(generatorName == "postgres 17" ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
-
+        // Ctrl-C is handled from before the first line, so a SIGINT at any point stops the run with its summary.
         using var interrupt = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -54,6 +52,9 @@ public static class ExploreCommand
             interrupt.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        var slice = shard.Count > 1 ? $" (shard {shard}: sequences {shard.Start(runs)}..{shard.End(runs) - 1})" : "";
+        Console.WriteLine($"exploring {runs} {(generatorName == "postgres 17" ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
+
         ExplorationReport report;
         try
         {

@@ -301,21 +301,22 @@ public sealed partial class CommandLineTests : IDisposable
         }
         using var process = System.Diagnostics.Process.Start(start)!;
         var output = new System.Text.StringBuilder();
-        var progressed = new TaskCompletionSource();
+        var started = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) =>
         {
             lock (output)
             {
                 output.AppendLine(e.Data);
             }
-            if (e.Data?.Contains("sequences/s, about", StringComparison.Ordinal) == true)
+            if (e.Data?.StartsWith("exploring 10000000 sequences", StringComparison.Ordinal) == true)
             {
-                progressed.TrySetResult();
+                started.TrySetResult();
             }
         };
         process.BeginOutputReadLine();
         var stderr = process.StandardError.ReadToEndAsync();
-        await progressed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        // (it handles Ctrl-C from before it prints its first line, so the signal may come at any point after that)
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(2));
 
         // When it gets SIGINT (Ctrl-C)
         Assert.Equal(0, Kill(process.Id, 2));
