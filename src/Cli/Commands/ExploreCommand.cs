@@ -12,7 +12,7 @@ namespace PatroniModel.Cli.Commands;
 /// explores the i-th of n contiguous slices of the run; <c>--out DIR</c> writes <c>DIR/summary.json</c>.
 /// <c>patroni-model explore merge DIR...</c> merges shards' summaries into the verdict of the whole run.
 /// Exits 0 when every property held, 1 when one failed (the shrunk sequence is written to
-/// <c>artifacts/property/&lt;utc&gt;/sequence.json</c>), 2 on bad input, 130 when stopped by Ctrl-C (after the partial summary).
+/// <c>artifacts/property/&lt;utc&gt;/sequence.json</c>), 2 on bad input, 130 when stopped by Ctrl-C or SIGTERM (after the partial summary).
 /// The same seed and run count explore the same sequences and print the same counts and failure whatever the workers.
 /// </summary>
 public static class ExploreCommand
@@ -52,6 +52,13 @@ public static class ExploreCommand
             interrupt.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM too (kubectl delete, CI cancelling a job), and it works where SIGINT is ignored: a shell starts background
+        // jobs with SIGINT ignored, and .NET keeps an inherited SIGINT ignore.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        });
         var slice = shard.Count > 1 ? $" (shard {shard}: sequences {shard.Start(runs)}..{shard.End(runs) - 1})" : "";
         Console.WriteLine($"exploring {runs} {(generatorName == "postgres 17" ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
 
