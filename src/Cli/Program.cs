@@ -11,6 +11,7 @@ public static class Program
     public const string Usage =
         "usage: patroni-model " + ExploreCommand.Usage + "\n" +
         "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
+        "       patroni-model " + ConformCommand.Usage + "\n" +
         "       patroni-model " + BenchCommand.Usage + "\n" +
         "       patroni-model audit --patroni URL[,URL...] [--json] | ensure SLOT --patroni URL... --plugin P ... | exporter --patroni URL...\n" +
         "       patroni-model --version | <command> --help";
@@ -39,11 +40,12 @@ public static class Program
             {
                 "explore" => await ExploreCommand.RunAsync(rest),
                 "replay" => await ReplayCommand.RunAsync(rest),
+                "conform" => await ConformCommand.RunAsync(rest),
                 "bench" => await BenchCommand.RunAsync(rest),
                 "audit" => await AuditCommand.RunAsync(rest),
                 "ensure" => await EnsureCommand.RunAsync(rest),
                 "exporter" => await ExporterCommand.RunAsync(rest),
-                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, bench, audit, ensure, exporter)"),
+                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, conform, bench, audit, ensure, exporter)"),
             };
         }
         catch (SequenceFormatException e)

@@ -182,7 +182,8 @@ public static class ExploreCommand
         return merged.Stopped ? ExitCodes.Interrupted : merged.Failure is null ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static void PrepareOut(string directory)
+    /// <summary>Creates <paramref name="directory"/> and checks that it is writable; a usage error otherwise.</summary>
+    internal static void PrepareOut(string directory)
     {
         try
         {

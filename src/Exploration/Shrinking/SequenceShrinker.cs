@@ -32,6 +32,29 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
     {
         var label = failing.Violation?.Label ?? throw new ArgumentException("the run did not fail", nameof(failing));
         var best = failing;
+        var (_, runs) = Minimise(failing.Sequence, failing.Violation.StepIndex, candidate =>
+        {
+            var outcome = run(candidate);
+            if (outcome.Violation?.Label != label)
+            {
+                return null;
+            }
+            best = outcome;
+            return outcome.Violation.StepIndex;
+        }, maximumRuns);
+        return new ShrinkResult(Truncated(best), runs);
+    }
+
+    /// <summary>
+    /// The shrinking loop on its own, for any judge of "still fails the same way" (the exploration's property check, or a
+    /// replay on model and reality that must still disagree in the same field): <paramref name="stillFails"/> runs a
+    /// candidate and returns the index of the step where it fails, or null when it no longer fails that way. At most
+    /// <paramref name="maximumRuns"/> candidates are run (a candidate that does not make sense as a whole is not run).
+    /// Returns the shortest failing sequence found, cut after its failing step, and the number of candidates run.
+    /// </summary>
+    public static (Sequence Shrunk, int Runs) Minimise(Sequence failing, int? failingStep, Func<Sequence, int?> stillFails, int maximumRuns)
+    {
+        var best = Truncated(failing, failingStep);
         var runs = 0;
 
         bool Try(ClusterConfig config, IReadOnlyList<Step> steps)
@@ -41,26 +64,25 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
                 return false;
             }
             runs++;
-            var outcome = run(best.Sequence with { Config = config, Steps = [.. steps] });
-            if (outcome.Violation?.Label != label)
+            var candidate = best with { Config = config, Steps = [.. steps] };
+            if (stillFails(candidate) is not { } step)
             {
                 return false;
             }
-            best = Truncated(outcome);
+            best = Truncated(candidate, step);
             return true;
         }
 
-        best = Truncated(best);
         var progress = true;
         while (progress && runs < maximumRuns)
         {
             progress = false;
-            for (var chunk = Math.Max(1, best.Sequence.Steps.Length / 2); chunk >= 1; chunk /= 2)
+            for (var chunk = Math.Max(1, best.Steps.Length / 2); chunk >= 1; chunk /= 2)
             {
-                for (var start = 0; start + chunk <= best.Sequence.Steps.Length && runs < maximumRuns;)
+                for (var start = 0; start + chunk <= best.Steps.Length && runs < maximumRuns;)
                 {
-                    var steps = best.Sequence.Steps;
-                    if (Try(best.Sequence.Config, [.. steps.Take(start), .. steps.Skip(start + chunk)]))
+                    var steps = best.Steps;
+                    if (Try(best.Config, [.. steps.Take(start), .. steps.Skip(start + chunk)]))
                     {
                         progress = true;
                     }
@@ -70,45 +92,46 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
                     }
                 }
             }
-            for (var j = best.Sequence.Steps.Length - 1; j > 0 && runs < maximumRuns; j--)
+            for (var j = best.Steps.Length - 1; j > 0 && runs < maximumRuns; j--)
             {
                 // A fault and its recovery go together: removing either alone breaks the preconditions.
-                var steps = best.Sequence.Steps;
-                if (j < steps.Length && FaultOf(steps, j) is { } i && Try(best.Sequence.Config, [.. steps.Where((_, k) => k != i && k != j)]))
+                var steps = best.Steps;
+                if (j < steps.Length && FaultOf(steps, j) is { } i && Try(best.Config, [.. steps.Where((_, k) => k != i && k != j)]))
                 {
                     progress = true;
                 }
             }
-            for (var i = 0; i < best.Sequence.Steps.Length && runs < maximumRuns; i++)
+            for (var i = 0; i < best.Steps.Length && runs < maximumRuns; i++)
             {
-                foreach (var smaller in Smaller(best.Sequence.Steps[i]))
+                foreach (var smaller in Smaller(best.Steps[i]))
                 {
-                    var steps = best.Sequence.Steps;
-                    if (i < steps.Length && Try(best.Sequence.Config, steps.SetItem(i, smaller)))
+                    var steps = best.Steps;
+                    if (i < steps.Length && Try(best.Config, steps.SetItem(i, smaller)))
                     {
                         progress = true;
                         break;
                     }
                 }
             }
-            foreach (var config in Simpler(best.Sequence))
+            foreach (var config in Simpler(best))
             {
-                if (Try(config, best.Sequence.Steps))
+                if (Try(config, best.Steps))
                 {
                     progress = true;
                 }
             }
         }
-        return new ShrinkResult(best, runs);
+        return (best, runs);
     }
 
     /// <summary>Drops the steps after the failing one: they did not take part.</summary>
-    private static RunOutcome Truncated(RunOutcome outcome)
+    private static RunOutcome Truncated(RunOutcome outcome) =>
+        outcome with { Sequence = Truncated(outcome.Sequence, outcome.Violation?.StepIndex) };
+
+    private static Sequence Truncated(Sequence sequence, int? failingStep)
     {
-        var keep = Math.Max(0, (outcome.Violation?.StepIndex ?? outcome.Sequence.Steps.Length - 1) + 1);
-        return keep >= outcome.Sequence.Steps.Length
-            ? outcome
-            : outcome with { Sequence = outcome.Sequence with { Steps = [.. outcome.Sequence.Steps.Take(keep)] } };
+        var keep = Math.Max(0, (failingStep ?? sequence.Steps.Length - 1) + 1);
+        return keep >= sequence.Steps.Length ? sequence : sequence with { Steps = [.. sequence.Steps.Take(keep)] };
     }
 
     /// <summary>The index of the fault that step <paramref name="j"/> recovers from (the freeze of a thaw...), or null.</summary>
