@@ -27,12 +27,12 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, why);
         }
-        if (Query<SlotAnswer>(MemberRef(leader), new FindSlot(step.SlotName))?.Slot is not null)
-        {
-            return StepResult.Refused(step, $"replication slot \"{step.SlotName}\" already exists on {leader}");
-        }
         if (!step.Permanent)
         {
+            if (Query<SlotAnswer>(MemberRef(leader), new FindSlot(step.SlotName))?.Slot is not null)
+            {
+                return StepResult.Refused(step, $"replication slot \"{step.SlotName}\" already exists on {leader}");
+            }
             var answer = Query<MemberAnswer>(MemberRef(leader), new CreateLogicalSlot(step.SlotName, "the client"))!;
             if (answer.Ok)
             {

@@ -163,6 +163,19 @@ public sealed partial class ModelCluster : ICluster, IDisposable
         set => _world.PreferredCandidate = value;
     }
 
+    /// <summary>
+    /// Which replica becomes synchronous standby is a choice reality makes too: Patroni sorts pg_stat_replication by
+    /// (sync_state, flush LSN), and equal replicas stay in walsender order, the order in which they connected. The model
+    /// picks the first healthy replica by name; set this to follow reality's choice (the conformance runner does): when the
+    /// leader picks a synchronous standby and this member is a healthy candidate, it is picked. The current synchronous
+    /// standby is kept while healthy, as Patroni keeps it. Null (the default) picks by name.
+    /// </summary>
+    public string? PreferredSyncStandby
+    {
+        get => _world.PreferredSyncStandby;
+        set => _world.PreferredSyncStandby = value;
+    }
+
     /// <summary>The member holding the leader key, if any (cheaper than <see cref="Observe"/>).</summary>
     public string? Leader => ReadDcs().Lease?.Holder;
 
@@ -236,6 +249,15 @@ public sealed partial class ModelCluster : ICluster, IDisposable
             _wiring.Members[name].Tell(new BootstrapMember(leader, phase));
         }
         _wiring.Members[leader].Tell(new WakeUp("bootstrap"));
+        if (!Config.PermanentSlots.IsDefaultOrEmpty)
+        {
+            // The cluster is handed over settled, as the real bring-up leaves it: replicas hold ready copies of the
+            // permanent slots the bootstrap leader created.
+            foreach (var name in _names.Where(n => n != leader))
+            {
+                _wiring.Members[leader].Tell(new SlotSyncRequest(name, Bootstrap: true), _wiring.Members[name]);
+            }
+        }
         ThrowIfActorFailed();
     }
 

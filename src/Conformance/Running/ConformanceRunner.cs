@@ -46,6 +46,8 @@ public static class ConformanceRunner
         var realEntries = ImmutableArray.CreateBuilder<StepRecord>();
         var comparisons = ImmutableArray.CreateBuilder<StepComparison>();
         var choice = model as ILeaderChoice;
+        var syncSource = reality as ISyncStandbySource;
+        choice?.PreferSyncStandby(syncSource?.SyncStandby);
         Observation modelStable = modelInitial, realStable = realInitial;
         var previousStable = true;
         for (var i = 0; i < sequence.Steps.Length; i++)
@@ -53,6 +55,7 @@ public static class ConformanceRunner
             var step = sequence.Steps[i];
             var real = await SideRunner.RunStepAsync(reality, i, step, realEntries.Count == 0 ? realInitial : realEntries[^1].After, cancellationToken).ConfigureAwait(false);
             choice?.PreferLeader(real.After.Leader);
+            choice?.PreferSyncStandby(syncSource?.SyncStandby);
             var modelled = await SideRunner.RunStepAsync(model, i, step, modelEntries.Count == 0 ? modelInitial : modelEntries[^1].After, cancellationToken).ConfigureAwait(false);
             var stable = step is Scenarios.Faults.Settle || (previousStable && !ObservationAbstraction.IsTopologyStep(step));
             var allowed = choice?.LastAllowedLeaders ?? [];

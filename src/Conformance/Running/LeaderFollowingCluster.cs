@@ -13,7 +13,7 @@ namespace PatroniModel.Conformance.Running;
 /// choice, and the comparison reports the leader difference. The wrapped cluster does not enumerate its allowed winners,
 /// so <see cref="LastAllowedLeaders"/> is empty and a leader difference is reported without the set.
 /// </summary>
-public sealed class LeaderFollowingCluster(ICluster inner, Action<string?> prefer) : ICluster, ILeaderChoice
+public sealed class LeaderFollowingCluster(ICluster inner, Action<string?> prefer, Action<string?>? preferSync = null) : ICluster, ILeaderChoice
 {
     /// <summary>The wrapped cluster.</summary>
     public ICluster Inner { get; } = inner;
@@ -23,6 +23,8 @@ public sealed class LeaderFollowingCluster(ICluster inner, Action<string?> prefe
     public IReadOnlyList<string> LastAllowedLeaders => [];
 
     public void PreferLeader(string? member) => prefer(member);
+
+    public void PreferSyncStandby(string? member) => preferSync?.Invoke(member);
 
     public Task<StepResult> ApplyAsync(Step step, CancellationToken cancellationToken = default) => Inner.ApplyAsync(step, cancellationToken);
 

@@ -54,24 +54,27 @@ public sealed class ConformanceSession : IAsyncDisposable
         SpiloPolicy spilo = SpiloPolicy.RefusePostgres17,
         CancellationToken cancellationToken = default)
     {
+        var builder = PatroniClusterBuilder.From(sequence.Config).WithLog(log);
+        if (spilo == SpiloPolicy.Postgres17OnDebian && builder.SpiloImage is not null && sequence.Config.PostgresMajor != ClusterConfig.Default.PostgresMajor)
+        {
+            log($"postgres {sequence.Config.PostgresMajor}: on the Debian-built image, not the Spilo flavor");
+            builder = builder.WithSpiloImage(null);
+        }
+        var reality = await (configure is null ? builder : configure(builder)).BuildAsync(cancellationToken).ConfigureAwait(false);
         var own = runtime is null ? new ModelRuntime() : null;
-        ModelCluster? model = null;
         try
         {
-            model = (runtime ?? own!).CreateCluster(sequence.Config, ModelCluster.DefaultSeed, options);
-            var builder = PatroniClusterBuilder.From(sequence.Config).WithLog(log);
-            if (spilo == SpiloPolicy.Postgres17OnDebian && builder.SpiloImage is not null && sequence.Config.PostgresMajor != ClusterConfig.Default.PostgresMajor)
-            {
-                log($"postgres {sequence.Config.PostgresMajor}: on the Debian-built image, not the Spilo flavor");
-                builder = builder.WithSpiloImage(null);
-            }
-            var reality = await (configure is null ? builder : configure(builder)).BuildAsync(cancellationToken).ConfigureAwait(false);
+            // Reality is built first: the model starts with the synchronous standby the real bring-up picked (a choice
+            // reality makes by connection order), and follows reality's later picks through the runner.
+            await reality.ObserveAsync(cancellationToken).ConfigureAwait(false);
+            var modelOptions = (options ?? ModelOptions.Default) with { PreferredSyncStandby = reality.SyncStandby };
+            var model = (runtime ?? own!).CreateCluster(sequence.Config, ModelCluster.DefaultSeed, modelOptions);
             return new ConformanceSession(sequence, own, model, reality);
         }
         catch
         {
-            model?.Dispose();
             own?.Dispose();
+            await reality.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -83,7 +86,7 @@ public sealed class ConformanceSession : IAsyncDisposable
     public Task<ConformanceReport> RunAsync(
         Action<StepComparison>? onStep = null, Func<PatroniCluster, ICluster>? reality = null, CancellationToken cancellationToken = default) =>
         ConformanceRunner.RunAsync(
-            Sequence, new LeaderFollowingCluster(Model, member => Model.PreferredCandidate = member),
+            Sequence, new LeaderFollowingCluster(Model, member => Model.PreferredCandidate = member, member => Model.PreferredSyncStandby = member),
             reality is null ? Reality : reality(Reality), onStep, cancellationToken);
 
     /// <summary>Writes every container's log (<c>pg1.log</c> ..., <c>etcd1.log</c>) into <paramref name="directory"/>.</summary>

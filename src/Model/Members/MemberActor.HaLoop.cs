@@ -215,17 +215,30 @@ public sealed partial class MemberActor
     /// <summary>
     /// Patroni's physical slots on the leader: one per member with a live member key. A slot created for a member that
     /// was not there before schedules a reload of the slot state (unknown logical slots are dropped); slots of members
-    /// that left are dropped without a reload.
+    /// that left are dropped without a reload, unless the member's walsender is still active (it was frozen or cut off,
+    /// less than wal_sender_timeout ago): then the drop fails and Patroni reloads, on every loop until the walsender ends.
     /// </summary>
     private void EnsurePhysicalSlots(DcsView view)
     {
         var live = view.Members.Where(k => k.Name != _name && k.ExpiresAt > Now).Select(k => k.Name).ToImmutableSortedSet(StringComparer.Ordinal);
-        (_physicalSlots, _seenMemberKeys, var joined) = SlotKeeping.PhysicalSlots(_physicalSlots, _seenMemberKeys, live);
+        (_physicalSlots, _seenMemberKeys, var joined, var dropFailed) = SlotKeeping.PhysicalSlots(_physicalSlots, _seenMemberKeys, live, WalSenderActive);
         if (!joined.IsEmpty)
         {
             ReloadSlots($"physical slot created for {string.Join(", ", joined)}");
         }
+        if (!dropFailed.IsEmpty)
+        {
+            ReloadSlots($"physical slot of {string.Join(", ", dropFailed)} still active: drop failed");
+        }
     }
+
+    /// <summary>
+    /// Whether this primary's walsender to <paramref name="member"/> is still active: the member streamed from it and then
+    /// went silent without closing the connection (frozen or cut off) less than wal_sender_timeout ago.
+    /// </summary>
+    private bool WalSenderActive(string member) =>
+        _walSenderSince.TryGetValue(member, out var connected)
+        && Network.SilentSince(member) is { } silent && silent >= connected && Now < silent + ModelTimings.WalSenderTimeout;
 
     private void Promote(DcsView view, string reason)
     {
@@ -238,6 +251,7 @@ public sealed partial class MemberActor
         _role = _role with { IsLeader = true };
         _stream = _stream with { Upstream = null, Streaming = false };
         _downstream.Clear();
+        _walSenderSince.Clear();
         _standbyReplay.Clear();
         _syncKeyStandby = null;
         _ha = _ha with { LeaseDeadline = view.Lease is { } lease && lease.Holder == _name ? lease.ExpiresAt : Now + TtlMs };
@@ -308,6 +322,7 @@ public sealed partial class MemberActor
         }
         FailPending($"demoted: {reason}");
         _downstream.Clear();
+        _walSenderSince.Clear();
         _standbyReplay.Clear();
         // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
         Network.Bump(_name);

@@ -138,6 +138,13 @@ public sealed partial class MemberActor
             var target = Lsn.Min(confirmed, _pg.EndLsn);
             if (!_pg.Slots.TryGetValue(slot, out var copy))
             {
+                if (m.Bootstrap)
+                {
+                    // The real bring-up runs Patroni's loops for seconds before the first step: the copy is made and ready.
+                    _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now) { ReadyAnnounced = true };
+                    Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (during the bring-up: ready)");
+                    continue;
+                }
                 _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now + ModelTimings.SlotCopyReadyDelay);
                 Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (PostgreSQL restarted to load it)");
                 continue;
@@ -156,6 +163,7 @@ public sealed partial class MemberActor
         if (_pg.EndOf(m.Timeline) is { } end && m.End <= end && m.End <= _pg.EndLsn)
         {
             _downstream[m.From] = Network.Epoch(m.From);
+            _walSenderSince[m.From] = Now;
             _lastDelivery.Remove(m.From);
             _streamStart[m.From] = m.End;
             Sender.Tell(new StreamAccepted(_name, _pg.Timeline, _pg.History, _pg.RecordsAfter(m.End)));
@@ -247,6 +255,10 @@ public sealed partial class MemberActor
         if (current is not null && HealthyDownstream(current))
         {
             pick = current;
+        }
+        else if (_world.PreferredSyncStandby is { } preferred && preferred != _name && HealthyDownstream(preferred))
+        {
+            pick = preferred;
         }
         else
         {

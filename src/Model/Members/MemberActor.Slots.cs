@@ -16,7 +16,7 @@ public sealed partial class MemberActor
     {
         if (_downstream.ContainsKey(m.From))
         {
-            Sender.Tell(SlotPositions(withFailoverSlots: true));
+            Sender.Tell(SlotPositions(withFailoverSlots: true) with { Bootstrap = m.Bootstrap });
         }
     }
 
@@ -91,14 +91,8 @@ public sealed partial class MemberActor
         var now = _config.PermanentSlots;
         if (_knownPermanent is { } known && !known.SequenceEqual(now))
         {
-            if (_pg.IsPrimary)
-            {
-                foreach (var name in SlotKeeping.ReplacedByDeclaration(known, now, _pg.Slots).ToList())
-                {
-                    _pg.Slots.Remove(name);
-                    Record(ModelEventKinds.SlotDropped, $"{name} (declared permanent: Patroni re-creates it at the current LSN)");
-                }
-            }
+            // A slot newly declared permanent that exists already is adopted at its own position: Patroni creates a
+            // permanent slot only WHERE NOT EXISTS (slots.py _ensure_logical_slots_primary), then reloads and keeps it.
             ReloadSlots("reload (permanent slots changed)");
             if (_pg.IsPrimary && _role.IsLeader)
             {

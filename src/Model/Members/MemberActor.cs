@@ -25,6 +25,9 @@ public sealed partial class MemberActor : ReceiveActor
     private readonly ModelWorld _world;
     private readonly PostgresServer _pg = new();
     private readonly SortedDictionary<string, int> _downstream = new(StringComparer.Ordinal);
+
+    /// <summary>When each standby's replication connection to this primary was opened (its walsender); cleared with the role.</summary>
+    private readonly Dictionary<string, long> _walSenderSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _standbyReplay = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastDelivery = new(StringComparer.Ordinal);
 
@@ -194,6 +197,7 @@ public sealed partial class MemberActor : ReceiveActor
         FailPending("connection lost: the server was killed");
         Record(ModelEventKinds.Killed, $"tl{_pg.Timeline} at {_pg.EndLsn}");
         _downstream.Clear();
+        _walSenderSince.Clear();
         _stream = _stream with { Upstream = null, Streaming = false };
         Become(Stopped);
     }
@@ -250,6 +254,7 @@ public sealed partial class MemberActor : ReceiveActor
             Ship(_pg.Write(WalKind.ShutdownCheckpoint, WalSizes.ShutdownCheckpoint));
             FailPending("connection lost: PostgreSQL restarted");
             _downstream.Clear();
+            _walSenderSince.Clear();
         }
         Network.Bump(_name);
         _stream = _stream with { Streaming = false };

@@ -51,23 +51,21 @@ internal static class SlotKeeping
         config.PermanentSlots.Where(name => !slots.ContainsKey(name));
 
     /// <summary>
-    /// The slots a change of the permanent slots replaces on the primary: an existing own slot newly declared permanent is
-    /// dropped and re-created at the current LSN.
-    /// </summary>
-    public static IEnumerable<string> ReplacedByDeclaration(
-        ImmutableArray<string> known, ImmutableArray<string> declared, IReadOnlyDictionary<string, LogicalSlot> slots) =>
-        declared.Where(name => !known.Contains(name) && slots.TryGetValue(name, out var existing) && !existing.IsCopy);
-
-    /// <summary>
     /// The leader's physical slots (Patroni's use_slots), one per member with a live member key: <paramref name="physical"/>
-    /// is null before the leader's first loop. A member whose key the leader saw and that is gone (expired) loses its slot;
-    /// a key not published yet does not. <c>Joined</c> lists the members that got a new slot (Patroni then reloads).
+    /// is null before the leader's first loop. A member whose key the leader saw and that is gone (expired) loses its slot,
+    /// unless <paramref name="stillActive"/> says its walsender is still active: Patroni's drop then fails (slots.py
+    /// <c>_drop_incorrect_slots</c>: "Unable to drop unknown replication slot ..., slot is still active"), the slot stays,
+    /// and the failed drop schedules a reload of the slot state, tried again every loop. A key not published yet does not
+    /// lose its slot. <c>Joined</c> lists the members that got a new slot and <c>DropFailed</c> those whose slot could not
+    /// be dropped: either makes Patroni reload.
     /// </summary>
-    public static (ImmutableSortedSet<string> Physical, ImmutableSortedSet<string> Seen, ImmutableSortedSet<string> Joined) PhysicalSlots(
-        ImmutableSortedSet<string>? physical, ImmutableSortedSet<string> seen, ImmutableSortedSet<string> live)
+    public static (ImmutableSortedSet<string> Physical, ImmutableSortedSet<string> Seen, ImmutableSortedSet<string> Joined, ImmutableSortedSet<string> DropFailed) PhysicalSlots(
+        ImmutableSortedSet<string>? physical, ImmutableSortedSet<string> seen, ImmutableSortedSet<string> live, Func<string, bool>? stillActive = null)
     {
         var joined = physical is null ? live : live.Except(physical);
-        var left = seen.Except(live);
-        return ((physical ?? []).Union(live).Except(left), seen.Union(live).Except(left), joined);
+        var gone = seen.Except(live);
+        var dropFailed = stillActive is null ? [] : gone.Where(m => (physical?.Contains(m) ?? false) && stillActive(m)).ToImmutableSortedSet(StringComparer.Ordinal);
+        var left = gone.Except(dropFailed);
+        return ((physical ?? []).Union(live).Except(left), seen.Union(live).Except(left), joined, dropFailed);
     }
 }

@@ -35,9 +35,10 @@ internal sealed record StreamRefused(string Leader, string Reason, Lsn? RewindTo
 /// <summary>A WAL record on its way to a replica; it is lost when the sender's connection broke before it arrived (<paramref name="SenderEpoch"/>).</summary>
 internal sealed record WalShipment(string From, WalRecord Record, bool WantsAck, int SenderEpoch);
 internal sealed record Replayed(string From, Lsn Lsn);
-internal sealed record SlotSyncRequest(string From);
+/// <summary>A replica asks the leader for its slots to copy; <paramref name="Bootstrap"/>: the bring-up's copies, ready at once.</summary>
+internal sealed record SlotSyncRequest(string From, bool Bootstrap = false);
 /// <summary>The leader's slots a replica keeps copies of: Patroni's permanent slots and, on PostgreSQL 17, the failover slots the slotsync worker syncs.</summary>
-internal sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> FailoverSlots);
+internal sealed record SlotSyncInfo(string Leader, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> Slots, ImmutableArray<(string Slot, Lsn ConfirmedFlush)> FailoverSlots, bool Bootstrap = false);
 
 /// <summary>The primary asks a new synchronous standby where its replay stands.</summary>
 internal sealed record ReportReplay(string Leader);

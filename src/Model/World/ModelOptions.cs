@@ -29,6 +29,12 @@ public sealed record ModelOptions
     /// [0, this] milliseconds (order kept). 0 (the default) streams immediately, as measured on a healthy local network.
     /// </summary>
     public int MaxReplicationDelayMilliseconds { get; init; }
+
+    /// <summary>
+    /// Which healthy replica the leader names synchronous standby when it must pick one (see
+    /// <c>ModelCluster.PreferredSyncStandby</c>), from the bootstrap on; null: the first by name.
+    /// </summary>
+    public string? PreferredSyncStandby { get; init; }
 }
 
 /// <summary>The model's fixed timings (virtual milliseconds), chosen from measurements of a real Patroni 3.0.2 cluster (README.md, "Measured here"; Patroni's watchdog docs for the thaw window).</summary>
@@ -51,6 +57,12 @@ public static class ModelTimings
 
     /// <summary>A copied permanent slot becomes safe to use after a failover this long after the copy.</summary>
     public const long SlotCopyReadyDelay = 4_000;
+
+    /// <summary>
+    /// PostgreSQL's wal_sender_timeout (default 60 s; the images keep it): a walsender whose standby went silent without
+    /// closing the connection (frozen, cut off) stays active this long.
+    /// </summary>
+    public const long WalSenderTimeout = 60_000;
 
     /// <summary>Settle gives up after this much virtual time.</summary>
     public const long SettleTimeout = 120_000;

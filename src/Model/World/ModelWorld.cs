@@ -4,17 +4,29 @@ using PatroniModel.Scenarios.Configuration;
 namespace PatroniModel.Model.World;
 
 /// <summary>What every actor of one cluster shares: the clock, the trace, the network fabric, the seeded random and the options.</summary>
-public sealed class ModelWorld(ClusterConfig config, int seed, ModelOptions options)
+public sealed class ModelWorld
 {
-    public ClusterConfig InitialConfig { get; } = config;
+    public ModelWorld(ClusterConfig config, int seed, ModelOptions options)
+    {
+        InitialConfig = config;
+        Network = new ModelNetwork(config.MemberNames, Clock);
+        Random = new Random(seed);
+        Options = options;
+        PreferredSyncStandby = options.PreferredSyncStandby;
+    }
+
+    public ClusterConfig InitialConfig { get; }
     public VirtualClock Clock { get; } = new();
     public ModelTrace Trace { get; } = new();
-    public ModelNetwork Network { get; } = new(config.MemberNames);
-    public Random Random { get; } = new(seed);
-    public ModelOptions Options { get; } = options;
+    public ModelNetwork Network { get; }
+    public Random Random { get; }
+    public ModelOptions Options { get; }
 
     /// <summary>When set, only this member races for a free lease while it is reachable (see <c>ModelCluster.PreferredCandidate</c>).</summary>
     public string? PreferredCandidate { get; set; }
+
+    /// <summary>When set, the replica a leader picks as synchronous standby when it picks one and this one is healthy (see <c>ModelCluster.PreferredSyncStandby</c>).</summary>
+    public string? PreferredSyncStandby { get; set; }
 
     /// <summary>
     /// Each member's REST status (<c>GET /patroni</c>: running as primary or in recovery, timeline, WAL position), read live:

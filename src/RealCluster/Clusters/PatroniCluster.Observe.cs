@@ -16,6 +16,9 @@ public sealed record ExecResult(long ExitCode, string Stdout, string Stderr);
 
 public sealed partial class PatroniCluster
 {
+    /// <summary>The synchronous standby Patroni's <c>GET /cluster</c> named at the last <see cref="ObserveAsync"/> (role <c>sync_standby</c>); null when none.</summary>
+    public string? SyncStandby { get; private set; }
+
     /// <summary>
     /// Observes every member. The replicas are read first (in parallel) and the leader last, so no replica's WAL position
     /// is read later than the leader's: a leader keeps writing WAL by itself (right after a promotion it writes full-page
@@ -25,6 +28,7 @@ public sealed partial class PatroniCluster
     {
         var view = await GetClusterViewAsync(cancellationToken).ConfigureAwait(false);
         var leaderName = view?.Leader?.Name;
+        SyncStandby = view?.Members.FirstOrDefault(m => m.Role == "sync_standby")?.Name;
         var replicas = await Task.WhenAll(Members.Where(m => m.Name != leaderName).Select(m => ObserveMemberAsync(m, view, cancellationToken))).ConfigureAwait(false);
         var leaders = await Task.WhenAll(Members.Where(m => m.Name == leaderName).Select(m => ObserveMemberAsync(m, view, cancellationToken))).ConfigureAwait(false);
         var members = Members.Select(m => replicas.Concat(leaders).First(o => o.Name == m.Name)).ToArray();

@@ -19,7 +19,7 @@ namespace PatroniModel.RealCluster.Clusters;
 /// the consumer); observations have the model's shape. Build it with <see cref="PatroniClusterBuilder"/>.
 /// Dispose removes every container and the network, also after a failed test.
 /// </summary>
-public sealed partial class PatroniCluster : ICluster
+public sealed partial class PatroniCluster : ICluster, ISyncStandbySource
 {
     private readonly DockerClient _docker;
     private readonly HttpClient _http;

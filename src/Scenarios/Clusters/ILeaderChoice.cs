@@ -12,4 +12,16 @@ public interface ILeaderChoice
 
     /// <summary>The members that were allowed to win the last election (empty before any).</summary>
     IReadOnlyList<string> LastAllowedLeaders { get; }
+
+    /// <summary>Prefer <paramref name="member"/> when the leader next picks a synchronous standby; null: the model's own choice.</summary>
+    void PreferSyncStandby(string? member)
+    {
+    }
+}
+
+/// <summary>A cluster that reports which member its leader last named synchronous standby (Patroni's <c>GET /cluster</c>, role <c>sync_standby</c>).</summary>
+public interface ISyncStandbySource
+{
+    /// <summary>The synchronous standby as of the last observation; null when none (or not synchronous mode).</summary>
+    string? SyncStandby { get; }
 }

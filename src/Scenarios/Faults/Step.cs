@@ -41,7 +41,12 @@ public enum StepRole
     Time,
 }
 
-/// <summary>Create a logical slot on the leader; <paramref name="Permanent"/> also declares it in Patroni's permanent slots.</summary>
+/// <summary>
+/// Create a logical slot on the leader (refused when one of that name exists). With <paramref name="Permanent"/>, declare
+/// it in Patroni's permanent slots instead (<c>PATCH /config</c>, permanent_slots += slot) and wait until the leader has
+/// it: Patroni creates it at the current LSN when missing, and adopts an existing slot of that name at its own position
+/// (it creates permanent slots only WHERE NOT EXISTS). Refused when the slot is permanent already.
+/// </summary>
 public sealed record CreateSlot(string SlotName, bool Permanent = false) : Step
 {
     public override string Kind => StepKinds.CreateSlot;

@@ -56,21 +56,21 @@ public sealed class SlotKeepingTests
     }
 
     [Fact]
-    public void ReplacedByDeclaration_NamesAnExistingOwnSlotNewlyDeclaredPermanent()
+    public void MissingPermanent_AfterDeclaringExistingSlots_NamesOnlyTheAbsentOne()
     {
-        // Given a leader with its own s1 and a copy s2, and a PATCH declaring s1, s2 and s3 permanent
+        // Given a leader with its own s1 and a copy s2
         var slots = new Dictionary<string, LogicalSlot>
         {
             ["s1"] = new("s1", At, isCopy: false, readyAt: 0),
             ["s2"] = new("s2", At, isCopy: true, readyAt: 0),
         };
 
-        // When the declaration is applied
-        var replaced = SlotKeeping.ReplacedByDeclaration([], ["s1", "s2", "s3"], slots);
+        // When a PATCH declares s1, s2 and s3 permanent
+        var missing = SlotKeeping.MissingPermanent(ClusterConfig.Default with { PermanentSlots = ["s1", "s2", "s3"] }, slots);
 
-        // Then only the own existing slot is re-created
-        Assert.Equal(["s1"], replaced);
-        Assert.Equal(["s3"], SlotKeeping.MissingPermanent(ClusterConfig.Default with { PermanentSlots = ["s1", "s2", "s3"] }, slots));
+        // Then only s3 is created: the existing s1 is adopted at its own position (Patroni creates WHERE NOT EXISTS)
+        Assert.Equal(["s3"], missing);
+        Assert.Equal(At, slots["s1"].ConfirmedFlush);
     }
 
     [Fact]
@@ -81,11 +81,34 @@ public sealed class SlotKeepingTests
         ImmutableSortedSet<string> seen = ["pg2"];
 
         // When pg2's key expired and pg4 joined
-        var (slots, seenNow, joined) = SlotKeeping.PhysicalSlots(physical, seen, ["pg4"]);
+        var (slots, seenNow, joined, dropFailed) = SlotKeeping.PhysicalSlots(physical, seen, ["pg4"]);
 
         // Then pg2 loses its slot, pg3 (never seen) keeps it, pg4 gets one, and pg4's join triggers a reload
         Assert.Equal(["pg3", "pg4"], slots);
         Assert.Equal(["pg4"], seenNow);
         Assert.Equal(["pg4"], joined);
+        Assert.Empty(dropFailed);
+    }
+
+    [Fact]
+    public void PhysicalSlots_WhenAGoneMembersWalSenderIsStillActive_KeepsItsSlotAndReportsTheFailedDrop()
+    {
+        // Given a leader with slots for pg2 and pg3, both seen
+        ImmutableSortedSet<string> physical = ["pg2", "pg3"];
+        ImmutableSortedSet<string> seen = ["pg2", "pg3"];
+
+        // When both keys expired, and pg2 (frozen) still has an active walsender while pg3 (killed) has none
+        var (slots, seenNow, joined, dropFailed) = SlotKeeping.PhysicalSlots(physical, seen, [], m => m == "pg2");
+
+        // Then pg3's slot is dropped; pg2's drop fails, so it stays (and is tried again next loop) and a reload follows
+        Assert.Equal(["pg2"], slots);
+        Assert.Equal(["pg2"], seenNow);
+        Assert.Empty(joined);
+        Assert.Equal(["pg2"], dropFailed);
+
+        // And once the walsender ended, the next loop drops it without a reload
+        var (after, _, _, failedAgain) = SlotKeeping.PhysicalSlots(slots, seenNow, [], _ => false);
+        Assert.Empty(after);
+        Assert.Empty(failedAgain);
     }
 }

@@ -38,7 +38,7 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void DeclaringAnExistingSlotPermanent_CreatesANewSlotAtTheCurrentLsn_AndCopiesItToReplicas()
+    public void DeclaringAnExistingSlotPermanent_AdoptsItAtItsOwnPosition_AndCopiesItToReplicas()
     {
         // Given a hand-made slot consumed at a position, and WAL moved past it
         using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 4);
@@ -52,12 +52,87 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
         cluster.Ok(new PatchConfig(new ConfigPatch { PermanentSlots = ["s1"] }));
         cluster.Ok(new Wait(10));
 
-        // Then the old position is gone: a new slot at the LSN of the PATCH, copied to both replicas and safe to use there
+        // Then Patroni kept it at its own position (it creates permanent slots WHERE NOT EXISTS), copied it to both
+        // replicas, and the consumer finds it where it left it
         var slot = cluster.Observe().LeaderMember!.Slots.Single(s => s.Name == "s1");
-        Assert.True(slot.ConfirmedFlush > lastConfirmed);
+        Assert.Equal(lastConfirmed, slot.ConfirmedFlush);
+        Assert.DoesNotContain(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped);
         Assert.Equal(2, cluster.Trace.Count(e => e.Kind == ModelEventKinds.SlotCopied));
-        Assert.Equal(2, cluster.Trace.Count(e => e.Kind == ModelEventKinds.SlotReady));
-        Assert.Equal(ReconcileOutcome.FoundAhead, cluster.Reconciled("s1").Outcome);
+        Assert.Equal(ReconcileOutcome.Found, cluster.Reconciled("s1").Outcome);
+    }
+
+    [Fact]
+    public void InitialPermanentSlots_AreHandedOverCopiedAndReady_AsTheRealBringUpLeavesThem()
+    {
+        // Given a cluster configured with permanent slot s1
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { PermanentSlots = ["s1"] }, 4);
+
+        // When it is observed before any step
+        var initial = cluster.Observe();
+
+        // Then both replicas hold a copy at the leader's position, and a switchover at once keeps the slot where it was
+        var leaderSlot = initial.LeaderMember!.Slots.Single(s => s.Name == "s1");
+        Assert.All(initial.Members.Where(m => m.Name != "pg1"), m => Assert.Equal(leaderSlot.ConfirmedFlush, m.Slots.Single(s => s.Name == "s1").ConfirmedFlush));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Switchover("pg1", "pg2"));
+        Assert.Equal(ReconcileOutcome.Found, cluster.Reconciled("s1").Outcome);
+    }
+
+    [Fact]
+    public void CreateSlotPermanent_OnAnExistingSlot_DeclaresItAndKeepsItsPosition()
+    {
+        // Given a hand-made slot s3
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 4);
+        cluster.Ok(new CreateSlot("s3"));
+        var before = cluster.Observe().LeaderMember!.Slots.Single(s => s.Name == "s3").ConfirmedFlush;
+        cluster.Ok(new Write(2));
+
+        // When the step declares it permanent
+        cluster.Ok(new CreateSlot("s3", Permanent: true));
+
+        // Then it is permanent, at its own position; a second declaration is refused, as is a plain create of an existing slot
+        Assert.Contains("s3", cluster.Config.PermanentSlots);
+        Assert.Equal(before, cluster.Observe().LeaderMember!.Slots.Single(s => s.Name == "s3").ConfirmedFlush);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new CreateSlot("s3", Permanent: true)).Status);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new CreateSlot("s3")).Status);
+    }
+
+    [Theory]
+    [InlineData("freeze", true)]
+    [InlineData("partition", true)]
+    [InlineData("kill", false)]
+    public void ReplicaGoneLongerThanTtl_DropsTheLeadersUnprotectedSlot_OnlyWhileItsWalSenderIsActive(string fault, bool dropped)
+    {
+        // Given an unprotected slot on the leader pg1, whose loops have seen every member's key
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 6);
+        cluster.Ok(new Wait(cluster.Config.LoopWait * 2));
+        cluster.Ok(new CreateSlot("s1"));
+
+        // When pg2 is frozen, cut off or killed for longer than ttl (its member key expires)
+        cluster.Ok(fault switch { "freeze" => new Freeze("pg2"), "partition" => new Partition("pg2"), _ => new Kill("pg2") });
+        cluster.Ok(new Wait(cluster.Config.Ttl + cluster.Config.LoopWait * 2));
+
+        // Then a silent standby's walsender is still active, Patroni's drop of its physical slot fails and the reload that
+        // follows drops s1 ("Dropped unknown replication slot"); a killed standby's connection is closed, so s1 stays
+        var leaderSlots = cluster.Observe().LeaderMember!.Slots.Select(s => s.Name).ToList();
+        Assert.Equal(!dropped, leaderSlots.Contains("s1"));
+        Assert.Equal(dropped, cluster.Trace.Any(e => e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("still active", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void SlotCreatedAfterTheWalSenderTimedOut_SurvivesAFrozenReplica()
+    {
+        // Given pg2 frozen for longer than wal_sender_timeout (its walsender on pg1 has ended)
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 7);
+        cluster.Ok(new Freeze("pg2"));
+        cluster.Ok(new Wait(70));
+
+        // When the consumer creates its slot on pg1 and time passes
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Wait(cluster.Config.Ttl));
+
+        // Then no reload drops it
+        Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
     }
 
     [Fact]
