@@ -65,6 +65,13 @@ public sealed partial class ModelCluster
                 // Only with ModelOptions.MaxReplicationDelayMilliseconds: records still on their way.
                 return $"{name} has replayed {m.EndLsn}, {holder} is at {leader.EndLsn}";
             }
+            if (!leader.PhysicalSlots.Contains(name))
+            {
+                // Patroni's loop on the leader has not seen this member's key yet: the reload a joining member causes
+                // (unknown slots dropped) is still to come. The real settle waits for the REST /cluster view, which
+                // lists a member only once its key is published.
+                return $"{holder}'s loop has not seen {name}'s member key yet";
+            }
             replicas++;
         }
         if (Config.SynchronousMode != SynchronousMode.Off && replicas > 0 && leader.SyncStandby is null)

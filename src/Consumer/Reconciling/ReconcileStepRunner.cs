@@ -20,7 +20,7 @@ public static class ReconcileStepRunner
             var report = await reconciler.EnsureSlotAsync(slot, confirmed, cancellationToken).ConfigureAwait(false);
             return ToObservation(report);
         }
-        catch (Exception e) when (e is PatroniUnreachableException or NoLeaderException)
+        catch (Exception e) when (e is PatroniUnreachableException or NoLeaderException or LeaderUnreachableException)
         {
             return new ReconcileObservation(slot, ReconcileOutcome.Error, null, position?.LastConfirmed, null, null, null, 0, 0, null, false, e.Message);
         }

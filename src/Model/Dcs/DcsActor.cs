@@ -56,6 +56,13 @@ public sealed class DcsActor : ReceiveActor
         _watchers = m.Watchers;
         _watcherNames = m.WatcherNames;
         SetLease(m.Leader);
+        // The cluster is handed over settled, as the real bring-up leaves it: every member has published its key.
+        foreach (var name in m.WatcherNames)
+        {
+            var leader = name == m.Leader;
+            _members[name] = new MemberKey(name, leader ? "leader" : "replica", leader ? "running" : "streaming", 1,
+                Postgres.WalSizes.Initial, Now + _config.Ttl * 1000L);
+        }
         if (_config.SynchronousMode != SynchronousMode.Off)
         {
             _sync = new SyncKey(m.Leader, null);

@@ -173,6 +173,7 @@ public sealed partial class MemberActor : ReceiveActor
             Become(Leading);
             // The cluster is handed over settled: the bootstrap leader already has its replicas' physical slots.
             _physicalSlots = [.. _config.MemberNames.Where(n => n != _name)];
+            _seenMemberKeys = _physicalSlots;
             Record(ModelEventKinds.Started, "bootstrap: primary");
             Record(ModelEventKinds.Writable, $"tl {_pg.Timeline}");
         }
@@ -294,7 +295,10 @@ public sealed partial class MemberActor : ReceiveActor
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
             withRows ? [.. _pg.Rows] : [],
-            withRows ? _pg.Digest : "");
+            withRows ? _pg.Digest : "")
+        {
+            PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],
+        };
     }
 
     private sealed record PendingCommit(long RowId, Lsn Lsn, IActorRef ReplyTo);

@@ -92,6 +92,9 @@ public sealed record MemberInspection(
     ImmutableArray<long> Rows,
     string Digest)
 {
+    /// <summary>On a leader: the members whose key its HA loop has seen and given a physical slot (empty elsewhere).</summary>
+    public ImmutableSortedSet<string> PhysicalSlots { get; init; } = [];
+
     /// <summary>Accepts writes right now.</summary>
     public bool Writable => Running && !Frozen && IsPrimary && IsLeaderRole;
 }

@@ -46,10 +46,40 @@ public sealed partial class PatroniCluster
         return answer.IsSuccess ? StepResult.Ok(step, answer.Body.Trim()) : StepResult.Refused(step, answer.ToString());
     }
 
+    /// <summary>How long a patch-config that adds permanent slots waits for the writable leader to have them.</summary>
+    private static readonly TimeSpan PermanentSlotCreation = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// <c>PATCH /config</c>. A patch that adds permanent slots returns once the writable leader has them: Patroni creates
+    /// them in the loop the PATCH wakes, some milliseconds after the PATCH returns, and the step means the change applied
+    /// (as on the model), not a race with the next step. Without a writable leader, or when the leader has not created
+    /// them within 15 s, the step still succeeds and says so.
+    /// </summary>
     private async Task<StepResult> PatchConfigAsync(PatchConfig step, CancellationToken cancellationToken)
     {
+        var before = Config.PermanentSlots;
         var answer = await PatchAsync(step.Patch, cancellationToken).ConfigureAwait(false);
-        return answer.IsSuccess ? StepResult.Ok(step) : StepResult.Refused(step, answer.ToString());
+        if (!answer.IsSuccess)
+        {
+            return StepResult.Refused(step, answer.ToString());
+        }
+        var added = Config.PermanentSlots.Except(before).ToList();
+        if (added.Count == 0 || await FindWritableLeaderAsync(cancellationToken).ConfigureAwait(false) is not { } leader)
+        {
+            return StepResult.Ok(step);
+        }
+        foreach (var slot in added)
+        {
+            try
+            {
+                await WaitForSlotAsync(leader, slot, PermanentSlotCreation, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Waiting.ClusterWaitTimeoutException)
+            {
+                return StepResult.Ok(step, $"Patroni had not created {slot} on {leader.Name} within {PermanentSlotCreation.TotalSeconds:0} s");
+            }
+        }
+        return StepResult.Ok(step, $"{string.Join(", ", added)} on {leader.Name}");
     }
 
     /// <summary>

@@ -37,7 +37,7 @@ public sealed partial class PatroniCluster
         {
             observation = await ReconcileStepRunner.RunAsync(new SlotReconciler(endpoint), step.SlotName, position, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is LeaderUnreachableException or NpgsqlException or TimeoutException)
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             return StepResult.Failed(step, e.GetBaseException().Message);
         }
