@@ -233,12 +233,12 @@ public sealed partial class MemberActor
     }
 
     /// <summary>
-    /// Whether this primary's walsender to <paramref name="member"/> is still active: the member streamed from it and then
-    /// went silent without closing the connection (frozen or cut off) less than wal_sender_timeout ago.
+    /// Whether this primary's walsender to <paramref name="member"/> is still active: the member streamed from it, and
+    /// its connection is still open on this side (the same process, no silence since that outlasted wal_sender_timeout).
     /// </summary>
     private bool WalSenderActive(string member) =>
         _walSenderSince.TryGetValue(member, out var connected)
-        && Network.SilentSince(member) is { } silent && silent >= connected && Now < silent + ModelTimings.WalSenderTimeout;
+        && Network.ConnectionOpen(member, connected.ProcessEpoch, connected.At, ModelTimings.WalSenderTimeout);
 
     private void Promote(DcsView view, string reason)
     {

@@ -163,7 +163,7 @@ public sealed partial class MemberActor
         if (_pg.EndOf(m.Timeline) is { } end && m.End <= end && m.End <= _pg.EndLsn)
         {
             _downstream[m.From] = Network.Epoch(m.From);
-            _walSenderSince[m.From] = Now;
+            _walSenderSince[m.From] = (Now, Network.ProcessEpoch(m.From));
             _lastDelivery.Remove(m.From);
             _streamStart[m.From] = m.End;
             Sender.Tell(new StreamAccepted(_name, _pg.Timeline, _pg.History, _pg.RecordsAfter(m.End)));

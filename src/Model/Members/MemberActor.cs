@@ -27,7 +27,7 @@ public sealed partial class MemberActor : ReceiveActor
     private readonly SortedDictionary<string, int> _downstream = new(StringComparer.Ordinal);
 
     /// <summary>When each standby's replication connection to this primary was opened (its walsender); cleared with the role.</summary>
-    private readonly Dictionary<string, long> _walSenderSince = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long At, int ProcessEpoch)> _walSenderSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _standbyReplay = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastDelivery = new(StringComparer.Ordinal);
 

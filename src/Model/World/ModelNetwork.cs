@@ -40,7 +40,7 @@ public sealed class ModelNetwork
 
     /// <summary>
     /// When a running member went silent without closing its connections (frozen or cut off, from a reachable state),
-    /// or null when it is reachable, stopped (a killed process's sockets are closed by its kernel) or was restarted since.
+    /// or null when it is reachable or stopped.
     /// </summary>
     public long? SilentSince(string member)
     {
@@ -48,14 +48,42 @@ public sealed class ModelNetwork
         return link.Running && (link.Frozen || link.Partitioned) ? link.SilentSince : null;
     }
 
-    public void SetRunning(string member, bool running) => Change(member, l => l.Running = running);
+    /// <summary>The member's process generation: changes when it is killed, started or restarted (its connections close).</summary>
+    public int ProcessEpoch(string member) => _links[member].ProcessEpoch;
+
+    /// <summary>
+    /// Whether a connection the member opened at <paramref name="openedAt"/> (process generation
+    /// <paramref name="processEpoch"/>) is still open on the peer's side: the process is the same and running, and
+    /// no silence since the connection lasted <paramref name="timeout"/> (the peer's wal_sender_timeout): a frozen or
+    /// cut-off member sends no FIN, so its peer keeps the connection until the timeout, and a short silence resumes it.
+    /// </summary>
+    public bool ConnectionOpen(string member, int processEpoch, long openedAt, long timeout)
+    {
+        var link = _links[member];
+        var now = _clock?.Now ?? 0;
+        if (!link.Running || link.ProcessEpoch != processEpoch)
+        {
+            return false;
+        }
+        if (link.Frozen || link.Partitioned)
+        {
+            return now < link.SilentSince + timeout;
+        }
+        return link.SilentSince < openedAt || link.SilenceEndedAt - link.SilentSince < timeout;
+    }
+
+    public void SetRunning(string member, bool running) => Change(member, l =>
+    {
+        l.Running = running;
+        l.ProcessEpoch++;
+    });
 
     public void SetFrozen(string member, bool frozen) => Change(member, l => l.Frozen = frozen);
 
     public void SetPartitioned(string member, bool partitioned) => Change(member, l => l.Partitioned = partitioned);
 
     /// <summary>Breaks the member's connections without changing its state (a PostgreSQL restart).</summary>
-    public void Bump(string member) => Change(member, _ => { });
+    public void Bump(string member) => Change(member, l => l.ProcessEpoch++);
 
     private void Change(string member, Action<Link> change)
     {
@@ -63,9 +91,14 @@ public sealed class ModelNetwork
         var wasReachable = link.Running && !link.Frozen && !link.Partitioned;
         change(link);
         link.Epoch++;
+        var isReachable = link.Running && !link.Frozen && !link.Partitioned;
         if (wasReachable && link.Running && (link.Frozen || link.Partitioned))
         {
             link.SilentSince = _clock?.Now ?? 0;
+        }
+        else if (!wasReachable && isReachable && link.SilentSince >= 0)
+        {
+            link.SilenceEndedAt = _clock?.Now ?? 0;
         }
     }
 
@@ -75,6 +108,8 @@ public sealed class ModelNetwork
         public bool Frozen { get; set; }
         public bool Partitioned { get; set; }
         public int Epoch { get; set; }
-        public long SilentSince { get; set; }
+        public long SilentSince { get; set; } = -1;
+        public long SilenceEndedAt { get; set; } = -1;
+        public int ProcessEpoch { get; set; }
     }
 }
