@@ -18,6 +18,12 @@ public static class ResourceLabels
     /// <summary>The id of the process that created the resource: leftovers of a live process (a parallel test) are not removed.</summary>
     public const string Owner = "org.patroni-model.owner-pid";
 
+    /// <summary>The kernel's boot id when the owner created the resource: after a reboot no owner is alive, whatever its pid.</summary>
+    public const string OwnerBoot = "org.patroni-model.owner-boot";
+
+    /// <summary>The owner's start time (Unix ms): a later process that got the same pid is not the owner.</summary>
+    public const string OwnerStart = "org.patroni-model.owner-start";
+
     /// <summary>The member (or <c>etcd1</c>) a container runs.</summary>
     public const string Member = "org.patroni-model.member";
 
@@ -29,6 +35,8 @@ public static class ResourceLabels
             [Project] = ProjectValue,
             [Run] = runId,
             [Owner] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [OwnerBoot] = BootId,
+            [OwnerStart] = StartOf(Environment.ProcessId)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
         };
         if (member is not null)
         {
@@ -38,8 +46,10 @@ public static class ResourceLabels
     }
 
     /// <summary>
-    /// True when the resource belongs to another process on this machine that is still running (its run is live);
-    /// false for this process's own resources and for those of processes that are gone (a run killed halfway).
+    /// True when the resource belongs to another process on this machine that is still running (its run is live): the
+    /// owner's pid runs, since the same boot, and started when the owner did (so a pid reused after the owner died, or a
+    /// label from before a reboot, is not a live owner). False for this process's own resources and for those of
+    /// processes that are gone (a run killed halfway).
     /// </summary>
     public static bool OwnedByAnotherLiveProcess(IDictionary<string, string>? labels)
     {
@@ -48,14 +58,33 @@ public static class ResourceLabels
         {
             return false;
         }
+        if (labels.TryGetValue(OwnerBoot, out var boot) && boot.Length > 0 && BootId.Length > 0 && boot != BootId)
+        {
+            return false;
+        }
+        var started = StartOf(pid);
+        if (started is null)
+        {
+            return false;
+        }
+        return !labels.TryGetValue(OwnerStart, out var start) || start.Length == 0
+               || start == started.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>This machine's boot id (<c>/proc/sys/kernel/random/boot_id</c>), or empty where there is none.</summary>
+    public static string BootId { get; } = File.Exists("/proc/sys/kernel/random/boot_id") ? File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() : "";
+
+    /// <summary>When process <paramref name="pid"/> started (Unix ms), or null when it does not run.</summary>
+    public static long? StartOf(int pid)
+    {
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
+            return process.HasExited ? null : new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            return false;
+            return null;
         }
     }
 
