@@ -125,7 +125,13 @@ public sealed partial class ModelCluster
             var holder = ReadDcs().Lease?.Holder;
             return StepResult.Failed(step, $"no promotion within {ModelTimings.SwitchoverTimeout} ms (leader now: {holder ?? "none"})");
         }
-        return StepResult.Ok(step, $"{from ?? "no leader"} -> {promoted} in {_world.Now - start} ms");
+        // Patroni's REST API answers a switchover or failover from a poll once a second (api.py poll_failover_result):
+        // the step returns at the first whole second after the request at which the new leader holds the lock.
+        var promotedAfter = _world.Now - start;
+        var answeredAt = start + Math.Max(1, (promotedAfter + 999) / 1000) * 1000;
+        _world.Clock.RunUntil(answeredAt);
+        ThrowIfActorFailed();
+        return StepResult.Ok(step, $"{from ?? "no leader"} -> {promoted} in {promotedAfter} ms (answered after {_world.Now - start} ms)");
     }
 
 
