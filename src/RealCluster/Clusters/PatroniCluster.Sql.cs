@@ -66,7 +66,8 @@ public sealed partial class PatroniCluster
         {
             return StepResult.Refused(step, "no writable leader");
         }
-        if (Config.PermanentSlots.Contains(step.SlotName))
+        var wasPermanent = Config.PermanentSlots.Contains(step.SlotName);
+        if (wasPermanent)
         {
             var patched = await PatchAsync(new ConfigPatch { PermanentSlots = Config.PermanentSlots.Remove(step.SlotName) }, cancellationToken).ConfigureAwait(false);
             if (!patched.IsSuccess)
@@ -76,6 +77,12 @@ public sealed partial class PatroniCluster
         }
         // The consumer keeps its persisted position: dropping the slot on the server is what a reconcile must detect (as the model does).
         var dropped = await DropSlotOnAsync(leader, step.SlotName, cancellationToken).ConfigureAwait(false);
+        if (!dropped && wasPermanent)
+        {
+            // The PATCH made the slot unknown to Patroni, and the loop it woke dropped it first ("Dropped unknown
+            // replication slot"): the step's outcome, the slot gone, is the same.
+            return StepResult.Ok(step, $"dropped on {leader.Name} by Patroni after the permanent-slots change");
+        }
         return dropped ? StepResult.Ok(step, $"dropped on {leader.Name}") : StepResult.Refused(step, $"no slot {step.SlotName} on {leader.Name}");
     }
 
