@@ -199,6 +199,10 @@ public static class DockerEngine
             catch (DockerContainerNotFoundException)
             {
             }
+            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // Its owner is removing it right now ("removal of container ... is already in progress").
+            }
         })).ConfigureAwait(false);
         removed.AddRange(containers.Select(c => "container " + string.Join(',', c.Names).TrimStart('/')));
 

@@ -21,7 +21,7 @@ public static class ResourceLabels
     /// <summary>The kernel's boot id when the owner created the resource: after a reboot no owner is alive, whatever its pid.</summary>
     public const string OwnerBoot = "org.patroni-model.owner-boot";
 
-    /// <summary>The owner's start time (Unix ms): a later process that got the same pid is not the owner.</summary>
+    /// <summary>The owner's start time (clock ticks since boot): a later process that got the same pid is not the owner.</summary>
     public const string OwnerStart = "org.patroni-model.owner-start";
 
     /// <summary>The member (or <c>etcd1</c>) a container runs.</summary>
@@ -74,15 +74,22 @@ public static class ResourceLabels
     /// <summary>This machine's boot id (<c>/proc/sys/kernel/random/boot_id</c>), or empty where there is none.</summary>
     public static string BootId { get; } = File.Exists("/proc/sys/kernel/random/boot_id") ? File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() : "";
 
-    /// <summary>When process <paramref name="pid"/> started (Unix ms), or null when it does not run.</summary>
+    /// <summary>
+    /// When process <paramref name="pid"/> started, in clock ticks since boot (field 22 of <c>/proc/PID/stat</c>, the
+    /// same number whichever process reads it; .NET's <c>Process.StartTime</c> adds a boot time each process computes
+    /// for itself, which differs by milliseconds between processes), or null when it does not run.
+    /// </summary>
     public static long? StartOf(int pid)
     {
         try
         {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.HasExited ? null : new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After "pid (comm) " the fields start at field 3 (state); starttime is field 22.
+            return fields.Length > 19 && long.TryParse(fields[19], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+                && fields[0] != "Z" ? ticks : null;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }

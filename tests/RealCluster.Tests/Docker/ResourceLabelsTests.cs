@@ -38,6 +38,18 @@ public sealed class ResourceLabelsTests
     }
 
     [Fact]
+    public void TheOwnersStartTime_ReadsTheSameInEveryProcess()
+    {
+        // Given this process's start time as another process reads it (the label is written by one process, checked by another)
+        using var reader = Process.Start(new ProcessStartInfo("sh", $"-c \"cut -d' ' -f22 /proc/{Environment.ProcessId}/stat\"") { RedirectStandardOutput = true, UseShellExecute = false })!;
+        var seenByAnother = reader.StandardOutput.ReadToEnd().Trim();
+        reader.WaitForExit();
+
+        // Then it equals the label this process writes (no per-process boot-time arithmetic)
+        Assert.Equal(seenByAnother, ResourceLabels.For("mine")[ResourceLabels.OwnerStart]);
+    }
+
+    [Fact]
     public void ALiveProcessThatOnlySharesThePid_OrALabelFromAnotherBoot_IsNotTheOwner()
     {
         // Given labels naming a live pid, but with another start time, or another boot
