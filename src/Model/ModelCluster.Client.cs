@@ -142,7 +142,7 @@ public sealed partial class ModelCluster
                     continue;
                 }
             }
-            return StepResult.Refused(step, refused?.Detail ?? $"{holder} did not answer");
+            return refused is { Error: true } ? StepResult.Failed(step, refused.Detail) : StepResult.Refused(step, refused?.Detail ?? $"{holder} did not answer");
         }
     }
 

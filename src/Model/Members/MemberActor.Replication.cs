@@ -141,12 +141,27 @@ public sealed partial class MemberActor
                 if (m.Bootstrap)
                 {
                     // The real bring-up runs Patroni's loops for seconds before the first step: the copy is made and ready.
-                    _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now) { ReadyAnnounced = true };
-                    Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (during the bring-up: ready)");
+                    // Patroni logs it safe to use, but its restart point predates this replica's base backup: its WAL is not here.
+                    _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now) { ReadyAnnounced = true, WalMissing = true };
+                    Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (during the bring-up: its WAL predates this replica)");
                     continue;
                 }
                 _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now + ModelTimings.SlotCopyReadyDelay);
                 Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (PostgreSQL restarted to load it)");
+                continue;
+            }
+            if (copy.IsCopy && copy.WalMissing)
+            {
+                if (copy.RecopyPending)
+                {
+                    _pg.Slots[slot] = new LogicalSlot(slot, target, isCopy: true, readyAt: Now + ModelTimings.SlotCopyReadyDelay);
+                    Record(ModelEventKinds.SlotCopied, $"{slot} at {target} from {m.Leader} (copied again after a failed advance; PostgreSQL restarted to load it)");
+                }
+                else if (target > copy.ConfirmedFlush)
+                {
+                    copy.RecopyPending = true;
+                    Record(ModelEventKinds.SlotAdvanceFailed, $"{slot} to {target}: requested WAL segment has already been removed (copied again next loop)");
+                }
                 continue;
             }
             copy.Advance(target);

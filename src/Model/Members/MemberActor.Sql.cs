@@ -40,6 +40,11 @@ public sealed partial class MemberActor
             Sender.Tell(new MemberAnswer(false, $"replication slot \"{m.Slot}\" does not exist on {_name}"));
             return;
         }
+        if (slot.WalMissing)
+        {
+            Sender.Tell(new MemberAnswer(false, $"requested WAL segment for slot \"{m.Slot}\" has already been removed on {_name}", Error: true));
+            return;
+        }
         if (StandbyHoldingBack(slot) is { } standby)
         {
             Sender.Tell(new MemberAnswer(

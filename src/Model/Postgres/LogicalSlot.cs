@@ -28,6 +28,17 @@ public sealed class LogicalSlot(string name, Lsn confirmedFlush, bool isCopy, lo
 
     public bool Ready(long now) => !IsCopy || now >= ReadyAt;
 
+    /// <summary>
+    /// The WAL from this slot's restart point is not on this member: a copy of slot files older than the member's own
+    /// WAL (the bring-up copies the bootstrap leader's permanent slots into replicas made by pg_basebackup later).
+    /// Advancing or decoding it fails ("requested WAL segment ... has already been removed"); Patroni re-copies it
+    /// after a failed advance (patroni PR 1946).
+    /// </summary>
+    public bool WalMissing { get; set; }
+
+    /// <summary>An advance of this copy failed for missing WAL: Patroni copies the slot again at its next loop.</summary>
+    public bool RecopyPending { get; set; }
+
     public void Advance(Lsn to)
     {
         if (to > ConfirmedFlush)

@@ -72,7 +72,8 @@ internal sealed record DropLogicalSlot(string Slot, string Why);
 
 /// <summary>A generic answer: done or refused with a reason.</summary>
 /// <param name="WaitingForStandbys">A consume refused only because synchronized_standby_slots still waits for a standby: worth asking again.</param>
-internal sealed record MemberAnswer(bool Ok, string Detail, Lsn Lsn = default, bool WaitingForStandbys = false);
+/// <summary>A member's answer; <paramref name="Error"/>: an SQL error during the work (the step failed), not a refusal before it.</summary>
+internal sealed record MemberAnswer(bool Ok, string Detail, Lsn Lsn = default, bool WaitingForStandbys = false, bool Error = false);
 
 /// <summary>The state of a member, read by the driver: for observations, settle, the invariants and the tests.</summary>
 public sealed record MemberInspection(

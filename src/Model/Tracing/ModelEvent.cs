@@ -27,6 +27,7 @@ public static class ModelEventKinds
     public const string SlotDropped = "slot-dropped";
     public const string SlotCopied = "slot-copied";
     public const string SlotReady = "slot-ready";
+    public const string SlotAdvanceFailed = "slot-advance-failed";
     public const string Rewound = "rewound";
     public const string Killed = "killed";
     public const string Started = "started";

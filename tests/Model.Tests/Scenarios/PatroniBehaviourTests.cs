@@ -62,20 +62,41 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void InitialPermanentSlots_AreHandedOverCopiedAndReady_AsTheRealBringUpLeavesThem()
+    public void InitialPermanentSlots_AreCopiedAtTheBringUp_WithoutTheirWal_AndAFailoverBeforePatroniCopiesThemAgainLeavesAnUnusableSlot()
     {
-        // Given a cluster configured with permanent slot s1
+        // Given a cluster configured with permanent slot s1: the bring-up left each replica a copy at the bootstrap position
         using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { PermanentSlots = ["s1"] }, 4);
-
-        // When it is observed before any step
         var initial = cluster.Observe();
-
-        // Then both replicas hold a copy at the leader's position, and a switchover at once keeps the slot where it was
         var leaderSlot = initial.LeaderMember!.Slots.Single(s => s.Name == "s1");
         Assert.All(initial.Members.Where(m => m.Name != "pg1"), m => Assert.Equal(leaderSlot.ConfirmedFlush, m.Slots.Single(s => s.Name == "s1").ConfirmedFlush));
+
+        // When the consumer reads s1 and the leader switches over at once
+        cluster.Ok(new Write(2));
         cluster.Ok(new Consume("s1"));
         cluster.Ok(new Switchover("pg1", "pg2"));
+
+        // Then pg2's s1 is still the bring-up copy: behind the consumer, and decoding it fails for missing WAL
+        // (Patroni 3.0.2: "Failed to advance logical replication slot 's1': requested WAL segment ... has already been removed")
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotAdvanceFailed);
         Assert.Equal(ReconcileOutcome.Found, cluster.Reconciled("s1").Outcome);
+        Assert.Equal(StepStatus.Failed, cluster.Apply(new Consume("s1")).Status);
+    }
+
+    [Fact]
+    public void InitialPermanentSlotCopies_AreCopiedAgainAfterTheFailedAdvance_AndThenSurviveAFailover()
+    {
+        // Given a consumed permanent slot, and two of Patroni's loops for the replicas to fail the advance and copy it again
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default with { PermanentSlots = ["s1"] }, 4);
+        cluster.Ok(new Write(2));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Wait(cluster.Config.LoopWait * 2 + 5));
+
+        // When the leader switches over
+        cluster.Ok(new Switchover("pg1", "pg2"));
+
+        // Then the new leader's slot works
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCopied && e.Detail.Contains("copied again", StringComparison.Ordinal));
+        Assert.Equal(StepStatus.Ok, cluster.Apply(new Consume("s1")).Status);
     }
 
     [Fact]
