@@ -28,6 +28,8 @@ public sealed class AuditConnection
     public AuditConnection(Func<string, string?> environment)
     {
         _environment = environment;
+        // (not SslMode's names, which System.CommandLine offers for an enum: these are the spellings it takes)
+        _sslMode.CompletionSources.Clear();
         _sslMode.CompletionSources.Add("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
     }
 

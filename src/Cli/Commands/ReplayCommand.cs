@@ -26,7 +26,8 @@ public static class ReplayCommand
     public static Command Create()
     {
         var file = new Argument<string?>("sequence.json") { Arity = ArgumentArity.ZeroOrOne, Description = "the sequence file to replay (README: Sequence files)" };
-        var seed = Options.Text("--seed", "S,G,SIZE", "the seed,gamma,size a property failure printed, instead of a file");
+        var seed = Options.Text("--seed", "S,G,SIZE",
+            $"the seed,gamma,size a property failure printed, instead of a file (seed and gamma 0 to {ulong.MaxValue}, size 0 to {MaxSize})");
         var postgres = ExploreCommand.PostgresOption(
             "with --seed: the generator the seed came from, 15 or 17; with a file it must agree with the file's cluster.postgres");
         var real = Options.Flag("--real", "also run the sequence on a real Patroni cluster in Docker, step by step beside the model");
@@ -151,9 +152,19 @@ public static class ReplayCommand
         }
     }
 
+    /// <summary>
+    /// The largest FsCheck size <c>--seed</c> takes: explore and the property tests generate sizes 0 to 99; a size of
+    /// 2147483647 would generate a sequence for minutes and gigabytes.
+    /// </summary>
+    public const int MaxSize = 1000;
+
     /// <summary>The sequence a property failure's <c>seed,gamma,size</c> stands for (<see cref="SeedReplay.Regenerate"/>); bad text is a usage error.</summary>
     public static Sequence FromSeed(string text, SequenceFamily family = SequenceFamily.Default)
     {
+        if (ReplayPoint.TryParse(text) is { Size: > MaxSize } point)
+        {
+            throw new UsageException($"--seed: size must be from 0 to {MaxSize} (explore prints sizes 0 to 99), got {point.Size} in '{text}'");
+        }
         try
         {
             return SeedReplay.Regenerate(text, family);

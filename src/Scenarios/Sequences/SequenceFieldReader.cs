@@ -22,7 +22,7 @@ internal sealed class SequenceFieldReader(string source, int? stepIndex)
         }
     }
 
-    /// <summary>A field given twice in one object is an error, not "the last wins".</summary>
+    /// <summary>A field given twice in one object is an error, not "the last wins"; <paramref name="where"/> may be empty (a step: the index says where).</summary>
     public void RejectDuplicates(JsonElement element, string where)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -30,7 +30,7 @@ internal sealed class SequenceFieldReader(string source, int? stepIndex)
         {
             if (!seen.Add(property.Name))
             {
-                throw Error($"{where}: field '{property.Name}' given twice");
+                throw Error(where.Length == 0 ? $"field '{property.Name}' given twice" : $"{where}: field '{property.Name}' given twice");
             }
         }
     }

@@ -111,7 +111,7 @@ internal static class SequenceFileReader
         {
             throw reader.Error($"a step must be a JSON object, found {element.ValueKind.ToString().ToLowerInvariant()}");
         }
-        reader.RejectDuplicates(element, "step");
+        reader.RejectDuplicates(element, "");
         var kind = reader.RequiredString(element, "kind");
         var entry = StepSchema.Find(kind)
                     ?? throw reader.Error($"unknown step kind '{kind}' (known: {string.Join(", ", StepKinds.All)})");
