@@ -29,9 +29,18 @@ public static class BenchCommand
         {
             steps, members, seconds, workers, planted,
         };
-        command.SetAction(parse => parse.GetValue(planted)
-            ? Planted(parse.GetValue(workers))
-            : Run(parse.GetValue(steps), parse.GetValue(members), parse.GetValue(seconds), parse.GetValue(workers)));
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(planted))
+            {
+                // The planted bugs' runs have their own length and cluster; a --steps given with them would be ignored.
+                var ignored = new Option[] { steps, members, seconds }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+                return ignored is null
+                    ? Planted(parse.GetValue(workers))
+                    : throw new UsageException($"{ignored.Name} does not go with --planted (only --workers does)");
+            }
+            return Run(parse.GetValue(steps), parse.GetValue(members), parse.GetValue(seconds), parse.GetValue(workers));
+        });
         return command;
     }
 

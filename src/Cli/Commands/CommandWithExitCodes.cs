@@ -13,14 +13,24 @@ public sealed class CommandWithExitCodes(string name, string description, string
 /// <summary>System.CommandLine's help, then the command's exit codes (<see cref="CommandWithExitCodes"/>).</summary>
 public sealed class HelpWithExitCodes(SynchronousCommandLineAction help) : SynchronousCommandLineAction
 {
+    public const string RootExitCodes =
+        "exit codes: 0 ok, 1 a property failed, model and reality disagree, or audit found a hazard, 2 bad input,\n" +
+        "            130 stopped by Ctrl-C or SIGTERM after printing what ran; ensure has its own (patroni-model ensure --help)";
+
     public override bool ClearsParseErrors => true;
 
     public override int Invoke(ParseResult parseResult)
     {
         var exit = help.Invoke(parseResult);
-        if (parseResult.CommandResult.Command is CommandWithExitCodes command)
+        var exitCodes = parseResult.CommandResult.Command switch
         {
-            parseResult.InvocationConfiguration.Output.WriteLine(command.ExitCodes);
+            CommandWithExitCodes command => command.ExitCodes,
+            RootCommand => RootExitCodes,
+            _ => null,
+        };
+        if (exitCodes is not null)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(exitCodes);
         }
         return exit;
     }

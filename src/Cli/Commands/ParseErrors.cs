@@ -20,6 +20,12 @@ public static class ParseErrors
                 return $"{option.Option.Name} given twice";
             }
         }
+        // "explore --runs 5 merge DIR": merge would silently ignore its parent's option.
+        if (result.CommandResult.Parent is CommandResult { Command: not RootCommand } parent
+            && Options(parent).FirstOrDefault(o => o.IdentifierTokenCount > 0) is { } misplaced)
+        {
+            return $"{misplaced.Option.Name} is an option of {Path(parent)}, not of {Path(result.CommandResult)}";
+        }
         foreach (var option in Options(result.CommandResult))
         {
             if (option.Option.Arity.MinimumNumberOfValues > 0 && option.Tokens.Count == 0 && !option.Implicit)

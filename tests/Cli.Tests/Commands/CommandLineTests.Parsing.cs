@@ -103,6 +103,61 @@ public sealed partial class CommandLineTests
     }
 
     [Fact]
+    public async Task RootHelp_ListsTheCommands_AndEndsWithTheExitCodes()
+    {
+        var (exit, output, error) = await ParseAsync("--help");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        Assert.Contains("  ensure ", output, StringComparison.Ordinal);
+        Assert.EndsWith(PatroniModel.Cli.Commands.HelpWithExitCodes.RootExitCodes, output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_AsTheInstalledCommandRunsIt_ExitsZeroWithTheExitCodes()
+    {
+        var (exit, output, error) = await RunProcessAsync("conform", "-h");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("patroni-model conform [command] [options]", output, StringComparison.Ordinal);
+        Assert.Contains("exit codes: 0 every sequence agreed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exporter_StopsOnTheCallersToken_WithItsLastLine()
+    {
+        // Given an exporter listening on a free loopback port (no scrape comes, so no Patroni is needed)
+        var port = FreePort();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var run = Program.RunAsync(["exporter", "--patroni", "http://127.0.0.1:1", "--listen", $"127.0.0.1:{port}"], output, error, _ => null, stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!output.ToString().Contains("exporter: serving", StringComparison.Ordinal) && !run.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        // When the caller's token is cancelled
+        await stop.CancelAsync();
+        var exit = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Then it stops with exit 0 and says so
+        Assert.True(exit == 0, $"exit {exit}: {output}{error}");
+        Assert.Contains($"exporter: serving http://127.0.0.1:{port}/metrics", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("exporter: stopped after 0 scrape(s)", output.ToString(), StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [Fact]
     public async Task HelpWord_IsTheCommandsHelp()
     {
         var (exit, output, _) = await ParseAsync("help", "explore");
@@ -179,6 +234,9 @@ public sealed partial class CommandLineTests
     [InlineData("replay takes one sequence.json, got another argument 'b.json'", "replay", "a.json", "b.json")]
     [InlineData("ensure takes one SLOT, got another argument 's2'", "ensure", "s1", "s2")]
     [InlineData("--runs needs a value", "explore", "--runs")]
+    [InlineData("--runs is an option of explore, not of explore merge", "explore", "--runs", "5", "merge", "a")]
+    [InlineData("--postgres is an option of conform, not of conform merge", "conform", "--postgres", "17", "merge", "a")]
+    [InlineData("--steps does not go with --planted (only --workers does)", "bench", "--planted", "--steps", "10")]
     [InlineData("--artifacts needs a value", "replay", "a.json", "--artifacts")]
     [InlineData("--runs must be a whole number from 1 to 100000, got '100001'", "conform", "--runs", "100001")]
     [InlineData("--steps must be a whole number from 1 to 10000, got '-1'", "bench", "--steps", "-1")]
