@@ -99,6 +99,9 @@ public static class Program
             ExporterCommand.Create(environment),
         };
         var help = root.Options.OfType<HelpOption>().Single();
+        // On Linux "/h" and "/?" are paths (explore merge /h), not help.
+        help.Aliases.Remove("/h");
+        help.Aliases.Remove("/?");
         help.Action = new HelpWithExitCodes((SynchronousCommandLineAction)help.Action!);
         root.Options.OfType<VersionOption>().Single().Action = new PrintVersion();
         return root;

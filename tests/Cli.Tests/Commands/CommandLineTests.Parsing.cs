@@ -42,7 +42,7 @@ public sealed partial class CommandLineTests
             Assert.Equal("", error);
             Assert.Contains($" {string.Join(" ", command)} ", output, StringComparison.Ordinal);
             Assert.Contains("Description:", output, StringComparison.Ordinal);
-            Assert.Contains("-?, -h, --help", output, StringComparison.Ordinal);
+            Assert.Contains("-?, -h, --help ", output, StringComparison.Ordinal);
             Assert.Matches(new Regex(@"^exit codes: 0 ", RegexOptions.Multiline), output);
             Assert.Contains("2 bad input", output, StringComparison.Ordinal);
         }
@@ -234,6 +234,7 @@ public sealed partial class CommandLineTests
     [InlineData("replay takes one sequence.json, got another argument 'b.json'", "replay", "a.json", "b.json")]
     [InlineData("ensure takes one SLOT, got another argument 's2'", "ensure", "s1", "s2")]
     [InlineData("--runs needs a value", "explore", "--runs")]
+    [InlineData("/h: no such file (each shard writes it with explore --out DIR)", "explore", "merge", "/h")]
     [InlineData("--runs is an option of explore, not of explore merge", "explore", "--runs", "5", "merge", "a")]
     [InlineData("--postgres is an option of conform, not of conform merge", "conform", "--postgres", "17", "merge", "a")]
     [InlineData("--steps does not go with --planted (only --workers does)", "bench", "--planted", "--steps", "10")]
