@@ -11,9 +11,12 @@ public static class ExitCodes
     public const int Interrupted = 130;
 
     /// <summary>Writes one line to stderr and returns <see cref="BadInput"/>.</summary>
-    public static int Bad(string message)
+    public static int Bad(string message) => Bad(Console.Error, message);
+
+    /// <summary>Writes one line to <paramref name="error"/> and returns <see cref="BadInput"/>.</summary>
+    public static int Bad(TextWriter error, string message)
     {
-        Console.Error.WriteLine($"patroni-model: {message}");
+        error.WriteLine($"patroni-model: {message}");
         return BadInput;
     }
 }

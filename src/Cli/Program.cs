@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using PatroniModel.Cli.Commands;
 using PatroniModel.RealCluster.Docker;
 using PatroniModel.RealCluster.Waiting;
@@ -5,67 +8,102 @@ using PatroniModel.Scenarios.Sequences;
 
 namespace PatroniModel.Cli;
 
-/// <summary>The <c>patroni-model</c> command. Exit codes: 0 ok, 1 property failure or disagreement, 2 bad input.</summary>
+/// <summary>
+/// The <c>patroni-model</c> command, on System.CommandLine: per-command <c>--help</c>/<c>-h</c> with the exit codes,
+/// <c>--version</c>, completions through the <c>[suggest]</c> directive. Exit codes: 0 ok, 1 property failure or
+/// disagreement, 2 bad input (one line on stderr, never a stack trace), 130 stopped by Ctrl-C or SIGTERM; <c>ensure</c> has
+/// its own (<see cref="EnsureExitCodes"/>).
+/// </summary>
 public static class Program
 {
-    public const string Usage =
-        "usage: patroni-model " + ExploreCommand.Usage + "\n" +
-        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
-        "       patroni-model " + ConformCommand.Usage + "\n" +
-        "       patroni-model " + BenchCommand.Usage + "\n" +
-        "       patroni-model audit --patroni URL[,URL...] [--json] | ensure SLOT --patroni URL... --plugin P ... | exporter --patroni URL...\n" +
-        "       patroni-model --version | <command> --help";
-
     /// <summary>The informational version the package was built with (e.g. <c>0.1.0+abc123</c>).</summary>
     public static string Version =>
         typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
 
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) =>
+        RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
+
+    /// <summary>
+    /// Parses and runs one command line, writing to <paramref name="output"/> and <paramref name="error"/>;
+    /// <paramref name="environment"/> is where the operator commands read the password; <paramref name="cancellationToken"/>
+    /// stops the exporter (the other commands handle Ctrl-C and SIGTERM themselves, to print what they did).
+    /// </summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = Create(environment);
+        var configuration = new InvocationConfiguration
         {
-            (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
-            return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+            // The commands print their partial summary on Ctrl-C; System.CommandLine must not exit under them.
+            ProcessTerminationTimeout = null,
+        };
+        if (args.Count == 0)
+        {
+            // No command: the overview, on stderr, and exit 2.
+            await root.Parse(["--help"]).InvokeAsync(new InvocationConfiguration { Output = error, Error = error }, cancellationToken).ConfigureAwait(false);
+            return ExitCodes.BadInput;
         }
-        if (args[0] is "--version" or "version")
+        args = args[0] switch
         {
-            Console.Out.WriteLine($"patroni-model {Version}");
-            return ExitCodes.Ok;
+            "help" => [.. args.Skip(1), "--help"],
+            "version" => ["--version"],
+            _ => args,
+        };
+        var parsed = root.Parse(args);
+        if ((parsed.Action is ParseErrorAction || parsed.Action == parsed.CommandResult.Command.Action) && ParseErrors.FirstLine(parsed) is { } problem)
+        {
+            return ExitCodes.Bad(error, problem);
         }
         try
         {
-            var rest = args[1..];
-            return args[0] switch
-            {
-                "explore" => await ExploreCommand.RunAsync(rest),
-                "replay" => await ReplayCommand.RunAsync(rest),
-                "conform" => await ConformCommand.RunAsync(rest),
-                "bench" => await BenchCommand.RunAsync(rest),
-                "audit" => await AuditCommand.RunAsync(rest),
-                "ensure" => await EnsureCommand.RunAsync(rest),
-                "exporter" => await ExporterCommand.RunAsync(rest),
-                _ => ExitCodes.Bad($"unknown command '{args[0]}' (explore, replay, conform, bench, audit, ensure, exporter)"),
-            };
+            return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
         }
         catch (SequenceFormatException e)
         {
-            return ExitCodes.Bad(e.Message);
+            return ExitCodes.Bad(error, e.Message);
         }
         catch (UsageException e)
         {
-            return ExitCodes.Bad(e.Message);
+            return ExitCodes.Bad(error, e.Message);
         }
         catch (DockerEngineUnavailableException e)
         {
             // --real without an engine, without the image, or with a Spilo image that can't be pulled: nothing was started.
-            return ExitCodes.Bad(e.Message);
+            return ExitCodes.Bad(error, e.Message);
         }
         catch (ClusterWaitTimeoutException e)
         {
             // The real cluster did not come up or settle; the message's first line says what was awaited and what was seen.
-            Console.Error.WriteLine($"patroni-model: {e.Message.Split('\n')[0].TrimEnd()} (containers removed; their logs are under artifacts/e2e/)");
+            await error.WriteLineAsync($"patroni-model: {e.Message.Split('\n')[0].TrimEnd()} (containers removed; their logs are under artifacts/e2e/)").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>The command tree: every command with its options, help with exit codes, <c>--version</c>, <c>[suggest]</c>.</summary>
+    public static RootCommand Create(Func<string, string?> environment)
+    {
+        var root = new RootCommand(
+            "patroni-model: audit and ensure the logical slots of a Patroni cluster (audit, ensure, exporter), and drive the "
+            + "project's Patroni model and test clusters (explore, replay, conform, bench). 'patroni-model COMMAND --help' for each; "
+            + "'patroni-model [suggest] TEXT' completes a command line.")
+        {
+            ExploreCommand.Create(),
+            ReplayCommand.Create(),
+            ConformCommand.Create(),
+            BenchCommand.Create(),
+            AuditCommand.Create(environment),
+            EnsureCommand.Create(environment),
+            ExporterCommand.Create(environment),
+        };
+        var help = root.Options.OfType<HelpOption>().Single();
+        // On Linux "/h" and "/?" are paths (explore merge /h), not help.
+        help.Aliases.Remove("/h");
+        help.Aliases.Remove("/?");
+        help.Action = new HelpWithExitCodes((SynchronousCommandLineAction)help.Action!);
+        root.Options.OfType<VersionOption>().Single().Action = new PrintVersion();
+        return root;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using PatroniModel.Reconciler.Audit;
@@ -12,32 +13,33 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class AuditCommand
 {
-    public const string Usage =
-        "usage: patroni-model audit --patroni URL[,URL...] [--json] [--max-retained BYTES] [connection options]\n" +
-        "Reports every logical slot on every member: what protects it from Patroni and from a failover, and each hazard.\n" +
-        "Read-only: sessions run with default_transaction_read_only=on; nothing is created or dropped.\n" +
-        "  --json                   one JSON object per slot and member per line (field names in the README, stable)\n" +
-        "  --max-retained BYTES     flag a slot retaining more WAL than this (e.g. 10GB; kB, MB, GB, TB are powers of 1024)\n" +
-        AuditConnection.Help + "\n" +
-        "exit codes: 0 no hazard, 1 a hazard or an unreadable member, 2 bad input or no Patroni REST URL answered";
+    public const string ExitCodeText = "exit codes: 0 no hazard, 1 a hazard or an unreadable member, 2 bad input or no Patroni REST URL answered";
 
-    public static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
-
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    public static Command Create(Func<string, string?> environment)
     {
-        var options = new OperatorOptions(args, new HashSet<string> { "--json" }, new HashSet<string>(AuditConnection.Valued) { "--max-retained" });
-        if (options.WantsHelp)
+        var json = Options.Flag("--json", "one JSON object per slot and member per line (field names in the README, stable)");
+        var maxRetained = Options.ByteCount("--max-retained", "flag a slot retaining more WAL than this (e.g. 10GB)", long.MaxValue / 2);
+        var connection = new AuditConnection(environment);
+        var command = new CommandWithExitCodes("audit",
+            "Reports every logical slot on every member: what protects it from Patroni and from a failover, and each hazard. "
+            + "Read-only: sessions run with default_transaction_read_only=on; nothing is created or dropped.",
+            ExitCodeText)
         {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Ok;
-        }
-        if (options.Positional.Count > 0)
-        {
-            throw new UsageException($"audit takes no argument '{options.Positional[0]}' (see patroni-model audit --help)");
-        }
-        var endpoint = AuditConnection.Parse(options, environment);
-        var audit = new AuditOptions { MaxRetainedBytes = options.Bytes("--max-retained", long.MaxValue / 2) };
+            json, maxRetained,
+        };
+        connection.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(connection.Parse(parse), parse.GetValue(json), parse.GetValue(maxRetained),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
+        return command;
+    }
+
+    /// <summary>Runs <c>audit ARGS</c> as <c>patroni-model</c> would, on these writers and this environment.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken) =>
+        Program.RunAsync(["audit", .. args], output, error, environment, cancellationToken);
+
+    private static async Task<int> RunAsync(PatroniEndpointOptions endpoint, bool json, long? maxRetained, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var audit = new AuditOptions { MaxRetainedBytes = maxRetained };
         using var auditor = new ClusterAuditor(endpoint, audit);
         AuditReport report;
         try
@@ -49,7 +51,7 @@ public static class AuditCommand
             await error.WriteLineAsync($"patroni-model: audit: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
-        if (options.Has("--json"))
+        if (json)
         {
             foreach (var record in report.Slots)
             {

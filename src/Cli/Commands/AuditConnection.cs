@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using Npgsql;
 using PatroniModel.Reconciler.Endpoints;
 
@@ -9,28 +9,43 @@ namespace PatroniModel.Cli.Commands;
 /// the environment (<c>PATRONI_MODEL_PASSWORD</c>, else <c>PGPASSWORD</c>) or <c>--password-file</c>, never from the command
 /// line, and is never printed.
 /// </summary>
-public static class AuditConnection
+public sealed class AuditConnection
 {
     public const string PasswordVariable = "PATRONI_MODEL_PASSWORD";
 
-    public static readonly IReadOnlySet<string> Valued = new HashSet<string>
-    {
-        "--patroni", "--user", "--dbname", "--password-file", "--sslmode", "--sslrootcert", "--timeout",
-    };
+    private readonly Option<string?> _patroni = Options.Text("--patroni", "URL[,URL...]",
+        "Patroni REST API base URLs (e.g. http://10.0.0.11:8008), 1 to 64, tried in order (required)");
+    private readonly Option<string?> _user = Options.Text("--user", "NAME",
+        "PostgreSQL user, 1 to 63 characters (default postgres); the password comes from $PATRONI_MODEL_PASSWORD (else $PGPASSWORD) or --password-file FILE, never from the command line");
+    private readonly Option<string?> _database = Options.Text("--dbname", "NAME", "database to connect to, 1 to 63 characters (default postgres)");
+    private readonly Option<string?> _passwordFile = Options.Text("--password-file", "FILE", "a file whose first line is the password (at most 4096 bytes)");
+    private readonly Option<SslMode?> _sslMode = Options.Parsed<SslMode?>("--sslmode", "MODE",
+        "disable, allow, prefer, require, verify-ca, verify-full (Npgsql's SslMode)", text => ParseSslMode(text));
+    private readonly Option<string?> _rootCertificate = Options.Text("--sslrootcert", "FILE", "CA certificate (PEM) to verify the server with");
+    private readonly Option<int> _timeout = Options.WholeNumber("--timeout", "SECONDS", "bound on each REST request and PostgreSQL connect", 5, 1, 300);
+    private readonly Func<string, string?> _environment;
 
-    public const string Help =
-        "  --patroni URL[,URL...]   Patroni REST API base URLs (e.g. http://10.0.0.11:8008); tried in order\n" +
-        "  --user NAME              PostgreSQL user (default postgres); the password comes from $PATRONI_MODEL_PASSWORD\n" +
-        "                           (else $PGPASSWORD) or --password-file FILE, never from the command line\n" +
-        "  --dbname NAME            database to connect to (default postgres)\n" +
-        "  --sslmode MODE           disable, allow, prefer, require, verify-ca, verify-full (Npgsql's SslMode)\n" +
-        "  --sslrootcert FILE       CA certificate (PEM) to verify the server with\n" +
-        "  --timeout SECONDS        bound on each REST request and PostgreSQL connect (default 5, 1..300)";
+    public AuditConnection(Func<string, string?> environment)
+    {
+        _environment = environment;
+        // (not SslMode's names, which System.CommandLine offers for an enum: these are the spellings it takes)
+        _sslMode.CompletionSources.Clear();
+        _sslMode.CompletionSources.Add("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+    }
+
+    /// <summary>Adds the connection options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _patroni, _user, _database, _passwordFile, _sslMode, _rootCertificate, _timeout })
+        {
+            command.Options.Add(option);
+        }
+    }
 
     /// <summary>Builds the endpoint options; every bad value is a <see cref="UsageException"/> with one line.</summary>
-    public static PatroniEndpointOptions Parse(OperatorOptions options, Func<string, string?> environment)
+    public PatroniEndpointOptions Parse(ParseResult parse)
     {
-        var urls = (options.String("--patroni") ?? throw new UsageException("--patroni URL[,URL...] is required"))
+        var urls = (parse.GetValue(_patroni) ?? throw new UsageException("--patroni URL[,URL...] is required"))
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(ParseUrl)
             .ToList();
@@ -38,15 +53,14 @@ public static class AuditConnection
         {
             throw new UsageException("--patroni needs 1 to 64 URLs");
         }
-        var password = options.String("--password-file") is { } file ? ReadPasswordFile(file) : environment(PasswordVariable) ?? environment("PGPASSWORD");
-        SslMode? sslMode = options.String("--sslmode") is { } mode ? ParseSslMode(mode) : null;
-        var rootCert = options.String("--sslrootcert");
+        var password = parse.GetValue(_passwordFile) is { } file ? ReadPasswordFile(file) : _environment(PasswordVariable) ?? _environment("PGPASSWORD");
+        var rootCert = parse.GetValue(_rootCertificate);
         if (rootCert is not null && !File.Exists(rootCert))
         {
             throw new UsageException($"--sslrootcert: no such file '{rootCert}'");
         }
-        var user = options.String("--user") ?? "postgres";
-        var database = options.String("--dbname") ?? "postgres";
+        var user = parse.GetValue(_user) ?? "postgres";
+        var database = parse.GetValue(_database) ?? "postgres";
         if (user.Length is 0 or > 63 || database.Length is 0 or > 63)
         {
             throw new UsageException("--user and --dbname must be 1 to 63 characters");
@@ -57,9 +71,9 @@ public static class AuditConnection
             Username = user,
             Password = string.IsNullOrEmpty(password) ? null : password,
             Database = database,
-            SslMode = sslMode,
+            SslMode = parse.GetValue(_sslMode),
             RootCertificate = rootCert,
-            RequestTimeout = TimeSpan.FromSeconds(options.Int("--timeout", 5, 1, 300)),
+            RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(_timeout)),
         };
     }
 
@@ -107,88 +121,5 @@ public static class AuditConnection
         {
             throw new UsageException($"--password-file: can't read '{path}' ({e.GetType().Name.Replace("Exception", "", StringComparison.Ordinal)})");
         }
-    }
-}
-
-/// <summary>
-/// The operator commands' option parser: <c>--name value</c> and flags, an option given twice is an error (not "the last
-/// wins"), <c>-h</c>/<c>--help</c> anywhere asks for help.
-/// </summary>
-public sealed class OperatorOptions
-{
-    private readonly Dictionary<string, string?> _named = new(StringComparer.Ordinal);
-    private readonly List<string> _positional = [];
-
-    public OperatorOptions(IReadOnlyList<string> args, IReadOnlySet<string> flags, IReadOnlySet<string> valued)
-    {
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (arg is "-h" or "--help")
-            {
-                WantsHelp = true;
-                continue;
-            }
-            var isFlag = flags.Contains(arg);
-            if (!isFlag && !valued.Contains(arg))
-            {
-                if (arg.StartsWith('-'))
-                {
-                    throw new UsageException($"unknown option '{arg}'");
-                }
-                _positional.Add(arg);
-                continue;
-            }
-            if (_named.ContainsKey(arg))
-            {
-                throw new UsageException($"{arg} given twice");
-            }
-            if (isFlag)
-            {
-                _named[arg] = null;
-                continue;
-            }
-            if (i + 1 >= args.Count)
-            {
-                throw new UsageException($"{arg} needs a value");
-            }
-            _named[arg] = args[++i];
-        }
-    }
-
-    public bool WantsHelp { get; }
-
-    public IReadOnlyList<string> Positional => _positional;
-
-    public bool Has(string name) => _named.ContainsKey(name);
-
-    public string? String(string name) => _named.GetValueOrDefault(name);
-
-    public int Int(string name, int fallback, int min, int max)
-    {
-        if (!_named.TryGetValue(name, out var text))
-        {
-            return fallback;
-        }
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? value
-            : throw new UsageException($"{name} must be a whole number from {min} to {max}, got '{text}'");
-    }
-
-    /// <summary>A byte count: a whole number with an optional kB, MB, GB or TB suffix (powers of 1024, as PostgreSQL's).</summary>
-    public long? Bytes(string name, long max)
-    {
-        if (!_named.TryGetValue(name, out var text) || text is null)
-        {
-            return null;
-        }
-        var units = new (string Suffix, long Factor)[] { ("TB", 1L << 40), ("GB", 1L << 30), ("MB", 1L << 20), ("kB", 1L << 10), ("B", 1) };
-        var (suffix, factor) = units.FirstOrDefault(u => text.EndsWith(u.Suffix, StringComparison.Ordinal), ("", 1));
-        var number = text[..^suffix.Length];
-        if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > max / factor || value * factor > max)
-        {
-            throw new UsageException($"{name} must be a byte count from 0 to {max} (e.g. 512MB, 10GB), got '{text}'");
-        }
-        return value * factor;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using PatroniModel.Conformance.Campaigns;
 using PatroniModel.Exploration.Exploring;
@@ -17,39 +18,51 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class ConformCommand
 {
-    public const string Usage =
-        "conform [--runs N] [--seed S] [--postgres 17] [--shard i/n] [--out DIR] [--shrink-budget REPLAYS[,MINUTES]] | conform merge DIR... [--out DIR]";
-
     public const int DefaultRuns = 20;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.Length > 0 && args[0] == "merge")
+        var runs = Options.WholeNumber("--runs", "N", "sequences in the campaign", DefaultRuns, 1, 100_000);
+        var seed = Options.Parsed<ulong?>("--seed", "S", "seed of the campaign (a whole number from 0 to 18446744073709551615; default: a fresh seed, printed)",
+            text => ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw new UsageException($"--seed must be a whole number, got '{text}'"));
+        var postgres = ExploreCommand.PostgresOption("the generator: 15, or 17 for the PostgreSQL 17 failover-slot sequences");
+        var shard = ExploreCommand.ShardOption("run the i-th of n contiguous slices of the campaign");
+        var outDirectory = Options.Text("--out", "DIR", "where summary.json, report.html and one folder per sequence go (default: artifacts/conform/<utc>/)");
+        var shrinkBudget = Options.Parsed<(int Replays, int Minutes)?>("--shrink-budget", "REPLAYS[,MINUTES]",
+            "shrink each disagreement on reality with at most REPLAYS replays (0 to 1000) and MINUTES minutes (1 to 1440, default 30); default 0: no shrinking",
+            text => ShrinkBudget(text));
+        var command = new CommandWithExitCodes("conform",
+            "A conformance campaign: N generated sequences, each on the model and on a fresh real Patroni cluster in Docker, "
+            + "compared step by step; writes DIR/summary.json and DIR/report.html after every sequence.",
+            "exit codes: 0 every sequence agreed, 1 any disagreement or error, 2 bad input or no Docker engine,\n"
+            + "            130 stopped by Ctrl-C or SIGTERM (after the report of what ran)")
         {
-            return Merge(args[1..]);
-        }
-        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs", "--postgres", "--shard", "--out", "--shrink-budget" });
-        if (options.Positional.Count > 0)
+            runs, seed, postgres, shard, outDirectory, shrinkBudget, MergeCommand(),
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(runs), parse.GetValue(seed) ?? (ulong)Random.Shared.NextInt64(1, long.MaxValue),
+            ExploreCommand.Family(parse.GetValue(postgres)), parse.GetValue(shard) ?? Shard.Whole, parse.GetValue(outDirectory), parse.GetValue(shrinkBudget) ?? ShrinkBudget(null)));
+        return command;
+    }
+
+    private static Command MergeCommand()
+    {
+        var folders = new Argument<string[]>("DIR") { Arity = ArgumentArity.ZeroOrMore, Description = "the shards' folders (or their summary.json files)" };
+        var outDirectory = Options.Text("--out", "DIR", "write the merged summary.json and report.html there");
+        var merge = new CommandWithExitCodes("merge", "Merges shards' summaries into one report.",
+            "exit codes: 0 every sequence agreed, 1 any disagreement or error, 2 bad input or a shard missing, 130 a shard was stopped")
         {
-            throw new UsageException($"conform takes no argument '{options.Positional[0]}' ({Usage})");
-        }
-        var family = ExploreCommand.Family(options);
-        var runs = options.Int("--runs", DefaultRuns, max: 100_000);
-        var shard = options.String("--shard") is { } shardText
-            ? Shard.TryParse(shardText) ?? throw new UsageException($"--shard must be i/n with 0 <= i < n <= 100000, got '{shardText}'")
-            : Shard.Whole;
-        var seedText = options.String("--seed");
-        ulong seed;
-        if (seedText is null)
-        {
-            seed = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
-        }
-        else if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
-        {
-            throw new UsageException($"--seed must be a whole number, got '{seedText}'");
-        }
-        var (replays, minutes) = ShrinkBudget(options.String("--shrink-budget"));
-        var directory = options.String("--out") ?? Path.Combine(ArtifactFolder.Root, "conform", DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+            folders, outDirectory,
+        };
+        merge.SetAction(parse => Merge(parse.GetValue(folders) ?? [], parse.GetValue(outDirectory)));
+        return merge;
+    }
+
+    private static async Task<int> RunAsync(int runs, ulong seed, SequenceFamily family, Shard shard, string? outDirectory, (int Replays, int Minutes) budget)
+    {
+        var (replays, minutes) = budget;
+        var directory = outDirectory ?? Path.Combine(ArtifactFolder.Root, "conform", DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
         ExploreCommand.PrepareOut(directory);
 
         using var interrupt = new CancellationTokenSource();
@@ -112,18 +125,17 @@ public static class ConformCommand
         throw new UsageException($"--shrink-budget must be REPLAYS (0..1000) or REPLAYS,MINUTES (minutes 1..1440), got '{text}'");
     }
 
-    private static int Merge(string[] args)
+    private static int Merge(string[] given, string? outDirectory)
     {
-        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--out" });
-        if (options.Positional.Count == 0)
+        if (given.Length == 0)
         {
             throw new UsageException("conform merge needs the shards' folders (conform merge DIR... [--out DIR])");
         }
         var summaries = new List<CampaignSummary>();
         var folders = new List<string>();
-        foreach (var given in options.Positional)
+        foreach (var folder in given)
         {
-            var path = Directory.Exists(given) ? Path.Combine(given, CampaignSummary.FileName) : given;
+            var path = Directory.Exists(folder) ? Path.Combine(folder, CampaignSummary.FileName) : folder;
             if (!File.Exists(path))
             {
                 throw new UsageException($"{path}: no such file (each shard writes it with conform --out DIR)");
@@ -138,7 +150,6 @@ public static class ConformCommand
             }
             folders.Add(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
-        var outDirectory = options.String("--out");
         if (outDirectory is not null)
         {
             ExploreCommand.PrepareOut(outDirectory);

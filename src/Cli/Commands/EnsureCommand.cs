@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NpgsqlTypes;
@@ -18,58 +19,67 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class EnsureCommand
 {
-    public const string Usage =
-        "usage: patroni-model ensure SLOT --patroni URL[,URL...] --plugin PLUGIN\n" +
-        "                            [--position-file FILE | --last-confirmed X/Y [--timeline N] | --debezium-offset JSON]\n" +
-        "                            [--check] [--json] [connection options]\n" +
-        "Makes sure the logical slot exists on the Patroni leader and reports what the consumer lost, will see twice, or holds\n" +
-        "that the leader's timeline never had, measured from the consumer's last confirmed position.\n" +
-        "  --plugin PLUGIN          output plugin a missing slot is created with: pgoutput (Debezium, most connectors),\n" +
-        "                           wal2json, test_decoding ...; required, there is no default\n" +
-        "  --position-file FILE     the consumer's position as FilePositionStore writes it (SLOT.position.json)\n" +
-        "  --last-confirmed X/Y     the consumer's last confirmed LSN; --timeline N the timeline it was read on\n" +
-        "  --debezium-offset JSON   the value Debezium stores in its offsets topic; lsn_commit, else lsn_proc, else lsn\n" +
-        "                           (decimal) is the position Debezium confirms to the slot\n" +
-        "                           (none of the three: no consumer position yet, a missing slot is simply created)\n" +
-        "  --check                  create nothing: report what ensure would do and the gap that already exists\n" +
-        "  --json                   the report as one JSON object\n" +
-        AuditConnection.Help + "\n" +
+    public const string ExitCodeText =
         "exit codes: 0 no alarm (found at the position, created, re-created with no gap), 2 bad input,\n" +
         "            3 the cluster could not be reached or has no leader, 4 gap (changes lost), 5 duplicates (slot behind),\n" +
         "            6 diverged (the consumer holds changes the leader's timeline never had),\n" +
         "            7 the slot exists but can't decode (wal_status lost, or invalidated)";
 
-    public static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
-
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    public static Command Create(Func<string, string?> environment)
     {
-        var options = new OperatorOptions(args, new HashSet<string> { "--json", "--check" },
-            new HashSet<string>(AuditConnection.Valued) { "--plugin", "--position-file", "--last-confirmed", "--timeline", "--debezium-offset" });
-        if (options.WantsHelp)
+        var slot = new Argument<string?>("SLOT") { Arity = ArgumentArity.ZeroOrOne, Description = "the logical slot: lower-case letters, digits and underscores, 1 to 63 characters" };
+        var plugin = Options.Text("--plugin", "PLUGIN",
+            "output plugin a missing slot is created with: pgoutput (Debezium, most connectors), wal2json, test_decoding ...; required, there is no default");
+        plugin.CompletionSources.Add("pgoutput", "wal2json", "test_decoding");
+        var positionFile = Options.Text("--position-file", "FILE", "the consumer's position as FilePositionStore writes it (SLOT.position.json)");
+        var lastConfirmed = Options.Text("--last-confirmed", "X/Y", "the consumer's last confirmed LSN (hexadecimal X/Y, e.g. 0/3000060)");
+        var timeline = Options.OptionalWholeNumber("--timeline", "N", "the timeline --last-confirmed was read on", 1, int.MaxValue);
+        var debeziumOffset = Options.Text("--debezium-offset", "JSON",
+            "the value Debezium stores in its offsets topic; lsn_commit, else lsn_proc, else lsn (decimal, 0 to 18446744073709551615) is the position "
+            + "Debezium confirms to the slot (none of the three: no consumer position yet, a missing slot is simply created)");
+        var check = Options.Flag("--check", "create nothing: report what ensure would do and the gap that already exists");
+        var json = Options.Flag("--json", "the report as one JSON object");
+        var connection = new AuditConnection(environment);
+        var command = new CommandWithExitCodes("ensure",
+            "Makes sure the logical slot exists on the Patroni leader and reports what the consumer lost, will see twice, or holds "
+            + "that the leader's timeline never had, measured from the consumer's last confirmed position "
+            + "(--position-file FILE, --last-confirmed X/Y [--timeline N] or --debezium-offset JSON).",
+            ExitCodeText)
         {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return EnsureExitCodes.NoAlarm;
-        }
-        if (options.Positional.Count != 1)
+            slot, plugin, positionFile, lastConfirmed, timeline, debeziumOffset, check, json,
+        };
+        connection.AddTo(command);
+        command.SetAction((parse, cancellationToken) =>
         {
-            throw new UsageException(options.Positional.Count == 0
-                ? "ensure needs the slot name (see patroni-model ensure --help)"
-                : $"ensure takes one slot name, got '{string.Join(" ", options.Positional)}'");
-        }
-        var slot = options.Positional[0];
-        if (!SlotName.IsValid(slot))
-        {
-            throw new UsageException($"invalid slot name '{(slot.Length > 80 ? slot[..80] + "..." : slot)}': use lower-case letters, digits and underscores, 1 to 63 characters");
-        }
-        var plugin = options.String("--plugin") ?? throw new UsageException("--plugin is required (pgoutput for Debezium; test_decoding, wal2json ...): the plugin a missing slot is created with");
-        if (!SlotName.IsValid(plugin))
-        {
-            throw new UsageException($"--plugin: '{plugin}' is not a plugin name");
-        }
-        var endpointOptions = AuditConnection.Parse(options, environment);
-        var check = options.Has("--check");
-        var position = await PositionAsync(slot, options, cancellationToken).ConfigureAwait(false);
+            var name = parse.GetValue(slot) ?? throw new UsageException("ensure needs the slot name (see patroni-model ensure --help)");
+            if (!SlotName.IsValid(name))
+            {
+                throw new UsageException($"invalid slot name '{(name.Length > 80 ? name[..80] + "..." : name)}': use lower-case letters, digits and underscores, 1 to 63 characters");
+            }
+            var pluginName = parse.GetValue(plugin) ?? throw new UsageException("--plugin is required (pgoutput for Debezium; test_decoding, wal2json ...): the plugin a missing slot is created with");
+            if (!SlotName.IsValid(pluginName))
+            {
+                throw new UsageException($"--plugin: '{pluginName}' is not a plugin name");
+            }
+            var endpoint = connection.Parse(parse);
+            var position = new PositionArguments(parse.GetValue(positionFile), parse.GetValue(lastConfirmed), parse.GetValue(timeline), parse.GetValue(debeziumOffset));
+            return RunAsync(name, pluginName, endpoint, position, parse.GetValue(check), parse.GetValue(json),
+                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Runs <c>ensure ARGS</c> as <c>patroni-model</c> would, on these writers and this environment.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken) =>
+        Program.RunAsync(["ensure", .. args], output, error, environment, cancellationToken);
+
+    /// <summary>The consumer's position as given: one of a file, an LSN (with its timeline) or a Debezium offset.</summary>
+    private sealed record PositionArguments(string? File, string? LastConfirmed, int? Timeline, string? DebeziumOffset);
+
+    private static async Task<int> RunAsync(string slot, string plugin, PatroniEndpointOptions endpointOptions, PositionArguments arguments, bool check, bool json,
+        TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var position = await PositionAsync(slot, arguments, cancellationToken).ConfigureAwait(false);
 
         using var real = new PatroniRestEndpoint(check ? endpointOptions with { ReadOnly = true } : endpointOptions);
         var dryRun = check ? new CheckOnlyEndpoint(real) : null;
@@ -93,14 +103,14 @@ public static class EnsureCommand
         {
             unusable = await UnusableReasonAsync(endpointOptions, slot, report.Leader, cancellationToken).ConfigureAwait(false);
         }
-        if (options.Has("--json"))
+        if (json)
         {
-            var json = JsonNode.Parse(report.ToJson())!.AsObject();
-            json["check"] = check;
-            json["slot_missing"] = check ? missing : report.CreatedByReconciler;
-            json["unusable"] = unusable;
-            json["exit_code"] = unusable is null ? ExitCodeOf(report) : EnsureExitCodes.Unusable;
-            await output.WriteLineAsync(json.ToJsonString()).ConfigureAwait(false);
+            var document = JsonNode.Parse(report.ToJson())!.AsObject();
+            document["check"] = check;
+            document["slot_missing"] = check ? missing : report.CreatedByReconciler;
+            document["unusable"] = unusable;
+            document["exit_code"] = unusable is null ? ExitCodeOf(report) : EnsureExitCodes.Unusable;
+            await output.WriteLineAsync(document.ToJsonString()).ConfigureAwait(false);
         }
         else
         {
@@ -148,31 +158,31 @@ public static class EnsureCommand
         return $"check: slot {report.Slot} on {report.Leader} (timeline {report.Timeline}): {what}; nothing was created";
     }
 
-    private static async Task<ConfirmedPosition?> PositionAsync(string slot, OperatorOptions options, CancellationToken cancellationToken)
+    private static async Task<ConfirmedPosition?> PositionAsync(string slot, PositionArguments arguments, CancellationToken cancellationToken)
     {
-        var given = new[] { "--position-file", "--last-confirmed", "--debezium-offset" }.Where(options.Has).ToList();
+        var given = new[] { ("--position-file", arguments.File), ("--last-confirmed", arguments.LastConfirmed), ("--debezium-offset", arguments.DebeziumOffset) }
+            .Where(a => a.Item2 is not null).Select(a => a.Item1).ToList();
         if (given.Count > 1)
         {
             throw new UsageException($"give one of --position-file, --last-confirmed, --debezium-offset (got {string.Join(" and ", given)})");
         }
-        if (options.Has("--timeline") && !options.Has("--last-confirmed"))
+        if (arguments.Timeline is not null && arguments.LastConfirmed is null)
         {
             throw new UsageException("--timeline goes with --last-confirmed");
         }
-        if (options.String("--last-confirmed") is { } text)
+        if (arguments.LastConfirmed is { } text)
         {
             if (!NpgsqlLogSequenceNumber.TryParse(text, out var lsn))
             {
                 throw new UsageException($"--last-confirmed must be an LSN X/Y in hexadecimal (e.g. 0/3000060), got '{text}'");
             }
-            int? timeline = options.Has("--timeline") ? options.Int("--timeline", 1, 1, int.MaxValue) : null;
-            return new ConfirmedPosition(lsn, timeline);
+            return new ConfirmedPosition(lsn, arguments.Timeline);
         }
-        if (options.String("--debezium-offset") is { } offset)
+        if (arguments.DebeziumOffset is { } offset)
         {
             return DebeziumPosition(offset);
         }
-        if (options.String("--position-file") is { } file)
+        if (arguments.File is { } file)
         {
             var full = Path.GetFullPath(file);
             var expected = slot + ".position.json";

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using PatroniModel.Exploration.Clusters;
 using PatroniModel.Exploration.Exploring;
@@ -17,32 +18,67 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class ExploreCommand
 {
-    public const string Usage = "explore [--seed S] [--runs N] [--postgres 17] [--workers W] [--shard i/n] [--out DIR] | explore merge DIR...";
+    public const string ExitCodeText =
+        "exit codes: 0 every property held, 1 a property failed (the shrunk sequence is saved and the replay command printed),\n" +
+        "            2 bad input, 130 stopped by Ctrl-C or SIGTERM (after the partial summary)";
 
-    public static Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.Length > 0 && args[0] == "merge")
+        var seed = Options.Parsed<(ulong Seed, ulong? Gamma)?>("--seed", "S[,G]",
+            "seed, or seed,gamma, of the run (whole numbers from 0 to 18446744073709551615; default: a fresh seed, printed)", text => ParseSeed(text));
+        var runs = Options.WholeNumber("--runs", "N", "how many sequences to generate and check", ExplorationSettings.DefaultRuns, 1, 100_000_000);
+        var postgres = PostgresOption("the generator: 15, or 17 for the PostgreSQL 17 failover-slot sequences");
+        var workers = Options.WholeNumber("--workers", "W", "threads, each with its own model runtime; the default is one per core", Environment.ProcessorCount, 1, 256);
+        var shard = ShardOption("explore the i-th of n contiguous slices of the run");
+        var outDirectory = Options.Text("--out", "DIR", "write DIR/summary.json (what explore merge reads)");
+        var command = new CommandWithExitCodes("explore",
+            "Runs the property suite's generators and properties on the model, outside xUnit, on W threads. "
+            + "The same seed and run count explore the same sequences and print the same counts and failure whatever the workers.",
+            ExitCodeText)
         {
-            return Task.FromResult(Merge(args[1..]));
-        }
-        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs", "--postgres", "--workers", "--shard", "--out" });
-        if (options.Positional.Count > 0)
+            seed, runs, postgres, workers, shard, outDirectory, MergeCommand(),
+        };
+        command.SetAction(parse => Run(parse.GetValue(seed) ?? ParseSeed(null), parse.GetValue(runs), Family(parse.GetValue(postgres)),
+            parse.GetValue(workers), parse.GetValue(shard) ?? Shard.Whole, parse.GetValue(outDirectory)));
+        return command;
+    }
+
+    /// <summary><c>--postgres 15|17</c>, shared by explore, replay and conform; 15 when absent.</summary>
+    internal static Option<int> PostgresOption(string description)
+    {
+        var option = Options.Parsed("--postgres", "15|17", description, text => Family(text) == SequenceFamily.FailoverSlots ? 17 : 15);
+        option.DefaultValueFactory = _ => 15;
+        option.CompletionSources.Add("15", "17");
+        return option;
+    }
+
+    /// <summary>The generator of a <c>--postgres</c> major version: 15 (the default) or 17 (failover slots).</summary>
+    internal static SequenceFamily Family(int postgres) => postgres == 17 ? SequenceFamily.FailoverSlots : SequenceFamily.Default;
+
+    /// <summary><c>--shard i/n</c>, shared by explore and conform.</summary>
+    internal static Option<Shard?> ShardOption(string description) => Options.Parsed<Shard?>("--shard", "i/n", $"{description} (0 <= i < n <= 100000)",
+        text => Shard.TryParse(text) ?? throw new UsageException($"--shard must be i/n with 0 <= i < n <= 100000, got '{text}'"));
+
+    private static Command MergeCommand()
+    {
+        var directories = new Argument<string[]>("DIR") { Arity = ArgumentArity.ZeroOrMore, Description = "the shards' --out folders (or their summary.json files)" };
+        var merge = new CommandWithExitCodes("merge", "Merges shards' summaries into the verdict of the whole run.",
+            "exit codes: 0 every property held, 1 a property failed, 2 bad input or a shard missing, 130 a shard was stopped")
         {
-            throw new UsageException($"explore takes no argument '{options.Positional[0]}' ({Usage})");
-        }
-        var family = Family(options);
+            directories,
+        };
+        merge.SetAction(parse => Merge(parse.GetValue(directories) ?? []));
+        return merge;
+    }
+
+    private static int Run((ulong Seed, ulong? Gamma) seedAndGamma, int runs, SequenceFamily family, int workers, Shard shard, string? outDirectory)
+    {
         var generatorName = family == SequenceFamily.FailoverSlots ? "postgres 17" : "postgres 15";
-        var runs = options.Int("--runs", ExplorationSettings.DefaultRuns, max: 100_000_000);
-        var workers = options.Int("--workers", Environment.ProcessorCount, max: 256);
-        var shard = options.String("--shard") is { } shardText
-            ? Shard.TryParse(shardText) ?? throw new UsageException($"--shard must be i/n with 0 <= i < n <= 100000, got '{shardText}'")
-            : Shard.Whole;
-        var outDirectory = options.String("--out");
         if (outDirectory is not null)
         {
             PrepareOut(outDirectory);
         }
-        var (seed, gamma) = ParseSeed(options.String("--seed"));
+        var (seed, gamma) = seedAndGamma;
         var settings = new ExplorationSettings(seed, runs, gamma, workers, shard);
         // Ctrl-C is handled from before the first line, so a SIGINT at any point stops the run with its summary.
         using var interrupt = new CancellationTokenSource();
@@ -92,11 +128,11 @@ public static class ExploreCommand
         {
             Console.WriteLine($"summary: {Path.Combine(outDirectory, ExplorationSummary.FileName)}");
         }
-        return Task.FromResult(report.Stopped ? ExitCodes.Interrupted : report.Failure is null ? ExitCodes.Ok : ExitCodes.Failure);
+        return report.Stopped ? ExitCodes.Interrupted : report.Failure is null ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
     /// <summary>The generator <c>--postgres</c> picks: 15 (the default) or 17 (failover slots).</summary>
-    internal static SequenceFamily Family(Options options) => options.String("--postgres") switch
+    internal static SequenceFamily Family(string? text) => text switch
     {
         null or "15" => SequenceFamily.Default,
         "17" => SequenceFamily.FailoverSlots,

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Prometheus;
 using PatroniModel.Reconciler.Audit;
@@ -15,54 +16,67 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class ExporterCommand
 {
-    public const string Usage =
-        "usage: patroni-model exporter --patroni URL[,URL...] [--listen 127.0.0.1:9187] [--position-dir DIR] [--max-retained BYTES] [connection options]\n" +
-        "Serves Prometheus metrics on http://LISTEN/metrics; every scrape runs one read-only audit.\n" +
-        "  --listen HOST:PORT       address to listen on (default 127.0.0.1:9187)\n" +
-        "  --position-dir DIR       a FilePositionStore folder: each leader slot with a position there is checked (ensure --check,\n" +
-        "                           nothing created) and each distinct gap, duplicate range or divergence is counted once\n" +
-        "  --max-retained BYTES     as in audit\n" +
-        AuditConnection.Help + "\n" +
-        "Stops on Ctrl-C or SIGTERM (exit 0); exit 2 for bad input or an address it can't listen on.";
+    public const string ExitCodeText = "exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad input or an address it can't listen on";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create(Func<string, string?> environment)
     {
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        var listen = Options.Parsed<(string Host, int Port)?>("--listen", "HOST:PORT", "address to listen on, port 1 to 65535 (default 127.0.0.1:9187)", text => ParseListen(text));
+        var positionDir = Options.Text("--position-dir", "DIR",
+            "a FilePositionStore folder: each leader slot with a position there is checked (ensure --check, nothing created) and each distinct gap, "
+            + "duplicate range or divergence is counted once");
+        var maxRetained = Options.ByteCount("--max-retained", "as in audit: flag a slot retaining more WAL than this", long.MaxValue / 2);
+        var connection = new AuditConnection(environment);
+        var command = new CommandWithExitCodes("exporter",
+            "Serves Prometheus metrics on http://LISTEN/metrics; every scrape runs one read-only audit.",
+            ExitCodeText)
+        {
+            listen, positionDir, maxRetained,
+        };
+        connection.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(connection.Parse(parse), parse.GetValue(listen) ?? ("127.0.0.1", 9187), parse.GetValue(positionDir),
+            parse.GetValue(maxRetained), parse.InvocationConfiguration.Output, cancellationToken));
+        return command;
+    }
+
+    /// <summary>Runs <c>exporter ARGS</c> as <c>patroni-model</c> would, on these writers and this environment, until <paramref name="cancellationToken"/>.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken) =>
+        Program.RunAsync(["exporter", .. args], output, error, environment, cancellationToken);
+
+    private static async Task<int> RunAsync(PatroniEndpointOptions endpoint, (string Host, int Port) address, string? positionDir, long? maxRetained,
+        TextWriter output, CancellationToken cancellationToken)
+    {
+        var (host, port) = address;
+        if (positionDir is not null && !Directory.Exists(positionDir))
+        {
+            throw new UsageException($"--position-dir: no such directory '{positionDir}'");
+        }
+        var audit = new AuditOptions { MaxRetainedBytes = maxRetained };
+        // Ctrl-C and SIGTERM (kubectl delete) stop it, as does the caller's token.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             stop.Cancel();
         };
+        Console.CancelKeyPress += onCancel;
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
             stop.Cancel();
         });
-        return await RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, stop.Token).ConfigureAwait(false);
+        try
+        {
+            return await ServeAsync(endpoint, host, port, positionDir, audit, output, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(PatroniEndpointOptions endpoint, string host, int port, string? positionDir, AuditOptions audit,
+        TextWriter output, CancellationToken cancellationToken)
     {
-        var options = new OperatorOptions(args, new HashSet<string>(),
-            new HashSet<string>(AuditConnection.Valued) { "--listen", "--position-dir", "--max-retained" });
-        if (options.WantsHelp)
-        {
-            await output.WriteLineAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Ok;
-        }
-        if (options.Positional.Count > 0)
-        {
-            throw new UsageException($"exporter takes no argument '{options.Positional[0]}' (see patroni-model exporter --help)");
-        }
-        var endpoint = AuditConnection.Parse(options, environment);
-        var (host, port) = ParseListen(options.String("--listen") ?? "127.0.0.1:9187");
-        var positionDir = options.String("--position-dir");
-        if (positionDir is not null && !Directory.Exists(positionDir))
-        {
-            throw new UsageException($"--position-dir: no such directory '{positionDir}'");
-        }
-        var audit = new AuditOptions { MaxRetainedBytes = options.Bytes("--max-retained", long.MaxValue / 2) };
-
         using var exporter = new SlotExporter(endpoint, audit, positionDir);
         using var server = new MetricServer(host, port, "metrics/", exporter.Registry);
         try

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using PatroniModel.Conformance.Artifacts;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Conformance.Sessions;
@@ -19,11 +20,35 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class ReplayCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public const string ExitCodeText =
+        "exit codes: 0 every property held (and model and reality agree), 1 a property failed or they disagree, 2 bad input";
+
+    public static Command Create()
     {
-        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres" });
-        var (sequence, source) = Load(options);
-        var directory = ArtifactFolder.Create("replay", DateTimeOffset.UtcNow, options.String("--artifacts"));
+        var file = new Argument<string?>("sequence.json") { Arity = ArgumentArity.ZeroOrOne, Description = "the sequence file to replay (README: Sequence files)" };
+        var seed = Options.Text("--seed", "S,G,SIZE",
+            $"the seed,gamma,size a property failure printed, instead of a file (seed and gamma 0 to {ulong.MaxValue}, size 0 to {MaxSize})");
+        var postgres = ExploreCommand.PostgresOption(
+            "with --seed: the generator the seed came from, 15 or 17; with a file it must agree with the file's cluster.postgres");
+        var real = Options.Flag("--real", "also run the sequence on a real Patroni cluster in Docker, step by step beside the model");
+        var artifacts = Options.Text("--artifacts", "DIR", "where the evidence goes: DIR/replay/<utc>/ (default: the repository's artifacts/, or $PATRONI_MODEL_ARTIFACTS)");
+        var command = new CommandWithExitCodes("replay",
+            "Replays a sequence (a bug repro) on the model with every property checked, printing the history one step per line "
+            + "with the observation after it, then a verdict line.",
+            ExitCodeText)
+        {
+            file, seed, postgres, real, artifacts,
+        };
+        command.SetAction((parse, _) => RunAsync(
+            parse.GetValue(file), parse.GetValue(seed), parse.GetValue(postgres), parse.GetResult(postgres) is { Implicit: false },
+            parse.GetValue(real), parse.GetValue(artifacts)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? file, string? seed, int postgres, bool postgresGiven, bool real, string? artifacts)
+    {
+        var (sequence, source) = Load(file, seed, postgres, postgresGiven);
+        var directory = CreateArtifactFolder(artifacts);
         var output = new ProgressOutput();
 
         output.Line($"replaying {source}: {sequence.Steps.Length} steps on {sequence.Config.Members} members ({Counterexample.Describe(sequence.Config)})");
@@ -46,7 +71,7 @@ public static class ReplayCommand
             ? $"verdict: property failed: {violation}"
             : $"verdict: all properties hold over {outcome.Steps.Count} steps";
 
-        if (!options.Has("--real"))
+        if (!real)
         {
             ArtifactWriter.Write(directory, sequence, model);
             output.Line($"artifacts: {directory}");
@@ -91,30 +116,55 @@ public static class ReplayCommand
         return report.Agrees && outcome.Passed ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static (Sequence Sequence, string Source) Load(Options options)
+    private static (Sequence Sequence, string Source) Load(string? file, string? seed, int postgres, bool postgresGiven)
     {
-        var seed = options.String("--seed");
         if (seed is not null)
         {
-            if (options.Positional.Count > 0)
+            if (file is not null)
             {
                 throw new UsageException("replay takes a sequence file or --seed, not both");
             }
-            return (FromSeed(seed, ExploreCommand.Family(options)), $"property seed {seed}");
+            return (FromSeed(seed, ExploreCommand.Family(postgres)), $"property seed {seed}");
         }
-        if (options.Positional.Count != 1)
-        {
-            throw new UsageException("replay needs one sequence file (replay <sequence.json>) or --seed <seed,gamma,size>");
-        }
-        var path = options.Positional[0];
+        var path = file ?? throw new UsageException("replay needs one sequence file (replay <sequence.json>) or --seed <seed,gamma,size>");
         var sequence = SequenceFile.Load(path);
         SequenceFile.Validate(sequence, path);
+        if (postgresGiven && sequence.Config.PostgresMajor != postgres)
+        {
+            // A file states its version (cluster.postgres); --postgres can't change it, and is not silently ignored.
+            throw new UsageException($"--postgres {postgres}: {path} is a postgres {sequence.Config.PostgresMajor} sequence (its cluster.postgres); drop --postgres or change the file");
+        }
         return (sequence, path);
     }
+
+    /// <summary>A fresh <c>replay/&lt;utc&gt;</c> folder under <paramref name="root"/>; one line naming where it would have gone when it can't be made.</summary>
+    private static string CreateArtifactFolder(string? root)
+    {
+        var under = root ?? ArtifactFolder.Root;
+        try
+        {
+            return ArtifactFolder.Create("replay", DateTimeOffset.UtcNow, under);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            var how = root is null ? "; set --artifacts DIR or PATRONI_MODEL_ARTIFACTS" : "";
+            throw new UsageException($"{(root is null ? "" : "--artifacts: ")}can't create the artifacts folder under {Path.Combine(under, "replay")} ({e.Message.ReplaceLineEndings(" ")}){how}");
+        }
+    }
+
+    /// <summary>
+    /// The largest FsCheck size <c>--seed</c> takes: explore and the property tests generate sizes 0 to 99; a size of
+    /// 2147483647 would generate a sequence for minutes and gigabytes.
+    /// </summary>
+    public const int MaxSize = 1000;
 
     /// <summary>The sequence a property failure's <c>seed,gamma,size</c> stands for (<see cref="SeedReplay.Regenerate"/>); bad text is a usage error.</summary>
     public static Sequence FromSeed(string text, SequenceFamily family = SequenceFamily.Default)
     {
+        if (ReplayPoint.TryParse(text) is { Size: > MaxSize } point)
+        {
+            throw new UsageException($"--seed: size must be from 0 to {MaxSize} (explore prints sizes 0 to 99), got {point.Size} in '{text}'");
+        }
         try
         {
             return SeedReplay.Regenerate(text, family);

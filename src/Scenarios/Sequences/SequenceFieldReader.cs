@@ -12,11 +12,25 @@ internal sealed class SequenceFieldReader(string source, int? stepIndex)
 
     public void RejectUnknown(JsonElement element, IReadOnlyCollection<string> known, string where)
     {
+        RejectDuplicates(element, where);
         foreach (var property in element.EnumerateObject())
         {
             if (!known.Contains(property.Name))
             {
                 throw Error($"{where}: unknown field '{property.Name}' (known: {string.Join(", ", known)})");
+            }
+        }
+    }
+
+    /// <summary>A field given twice in one object is an error, not "the last wins"; <paramref name="where"/> may be empty (a step: the index says where).</summary>
+    public void RejectDuplicates(JsonElement element, string where)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw Error(where.Length == 0 ? $"field '{property.Name}' given twice" : $"{where}: field '{property.Name}' given twice");
             }
         }
     }

@@ -39,11 +39,12 @@ internal static class SequenceFileReader
         JsonDocument document;
         try
         {
+            // A key given twice is allowed here and rejected by the reader, which names the step it is in.
             document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
         }
         catch (JsonException e)
         {
-            throw new SequenceFormatException(source, null, $"malformed JSON at line {(e.LineNumber ?? 0) + 1}: {FirstLine(e.Message)}");
+            throw new SequenceFormatException(source, null, $"malformed JSON at line {(e.LineNumber ?? 0) + 1}, column {(e.BytePositionInLine ?? 0) + 1}: {Reason(e.Message)}");
         }
         using (document)
         {
@@ -110,6 +111,7 @@ internal static class SequenceFileReader
         {
             throw reader.Error($"a step must be a JSON object, found {element.ValueKind.ToString().ToLowerInvariant()}");
         }
+        reader.RejectDuplicates(element, "");
         var kind = reader.RequiredString(element, "kind");
         var entry = StepSchema.Find(kind)
                     ?? throw reader.Error($"unknown step kind '{kind}' (known: {string.Join(", ", StepKinds.All)})");
@@ -118,5 +120,25 @@ internal static class SequenceFileReader
         return step;
     }
 
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+    /// <summary>
+    /// System.Text.Json's reason without its internals: the position (said once, as line and column), "Change the reader
+    /// options", "in this mode", the path.
+    /// </summary>
+    internal static string Reason(string message)
+    {
+        var reason = message.Split('\n')[0].Trim();
+        foreach (var cut in new[] { " LineNumber:", " Path:" })
+        {
+            var at = reason.IndexOf(cut, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                reason = reason[..at];
+            }
+        }
+        reason = reason.Replace(" Change the reader options.", "", StringComparison.Ordinal)
+            .Replace(" which is not supported in this mode", "", StringComparison.Ordinal)
+            .Replace(" in this mode", "", StringComparison.Ordinal)
+            .Trim();
+        return reason.Length == 0 ? "not valid JSON" : reason.TrimEnd('.');
+    }
 }

@@ -74,9 +74,9 @@ public sealed partial class CommandLineTests : IDisposable
     [Theory]
     [InlineData(new[] { "replay" }, "replay needs one sequence file")]
     [InlineData(new[] { "replay", "--seed", "1,2" }, "--seed must be seed,gamma,size")]
-    [InlineData(new[] { "explore", "--runs", "0" }, "--runs must be a whole number in 1..")]
+    [InlineData(new[] { "explore", "--runs", "0" }, "--runs must be a whole number from 1 to 100000000")]
     [InlineData(new[] { "explore", "--seed", "abc" }, "--seed must be a whole number or seed,gamma")]
-    [InlineData(new[] { "bench", "--members", "99" }, "--members must be a whole number in 1..9")]
+    [InlineData(new[] { "bench", "--members", "99" }, "--members must be a whole number from 1 to 9")]
     [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
     [InlineData(new[] { "explore", "--fast" }, "unknown option '--fast'")]
     public async Task BadCommandLines_ExitTwoWithOneLine(string[] args, string expected)
@@ -331,7 +331,7 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "explore", "--workers", "0" }, "--workers must be a whole number in 1..256, got '0'")]
+    [InlineData(new[] { "explore", "--workers", "0" }, "--workers must be a whole number from 1 to 256, got '0'")]
     [InlineData(new[] { "explore", "--shard", "2/2" }, "--shard must be i/n with 0 <= i < n <= 100000, got '2/2'")]
     [InlineData(new[] { "explore", "merge" }, "explore merge needs the folders of the shards' summary.json (explore merge DIR...)")]
     [InlineData(new[] { "explore", "merge", "/nonexistent/pm" }, "/nonexistent/pm: no such file (each shard writes it with explore --out DIR)")]

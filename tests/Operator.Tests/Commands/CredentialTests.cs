@@ -42,7 +42,10 @@ public sealed class CredentialTests(LocalPatroniCluster cluster)
                 Assert.DoesNotContain(Secret, result.Output, StringComparison.Ordinal);
                 Assert.DoesNotContain(Secret, result.Error, StringComparison.Ordinal);
             }
-            var options = AuditConnection.Parse(new OperatorOptions(["--patroni", rest], new HashSet<string>(), AuditConnection.Valued), environment.GetValueOrDefault);
+            var connection = new AuditConnection(environment.GetValueOrDefault);
+            var command = new System.CommandLine.RootCommand();
+            connection.AddTo(command);
+            var options = connection.Parse(command.Parse(["--patroni", rest]));
             Assert.Equal(Secret, options.Password);
             Assert.DoesNotContain(Secret, options.ToString(), StringComparison.Ordinal);
         }

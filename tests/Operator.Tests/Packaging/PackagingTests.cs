@@ -58,7 +58,7 @@ public sealed class PackagingTests(LocalPatroniCluster cluster)
 
             var help = await RunAsync(work, tool, "ensure", "--help");
             Assert.Equal(0, help.Code);
-            Assert.Contains("--plugin PLUGIN", help.Output, StringComparison.Ordinal);
+            Assert.Contains("--plugin <PLUGIN>", help.Output, StringComparison.Ordinal);
         }
         finally
         {
