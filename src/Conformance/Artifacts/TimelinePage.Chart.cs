@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using PatroniModel.Conformance.Running;
 using PatroniModel.Scenarios.Faults;
+using PatroniModel.Scenarios.Histories;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
 using PatroniModel.Scenarios.Wal;
@@ -55,7 +56,7 @@ public static partial class TimelinePage
             : comparisons.Where(c => !c.Agrees && c.Index < side.Entries.Length).ToList();
         var laneCount = 1 + members.Length + slots.Count + 1 + (comparisons is { Count: > 0 } ? 1 : 0);
         var lanesTop = AxisHeight;
-        var walTop = lanesTop + laneCount * LaneHeight + 18;
+        var walTop = lanesTop + laneCount * LaneHeight + 26;
         var walBottom = walTop + WalHeight;
         var height = walBottom + 44;
         var svg = new StringBuilder();
@@ -77,11 +78,11 @@ public static partial class TimelinePage
             .Append("\" text-anchor=\"middle\">").Append(E($"{side.Side}: {clock} since the first observation")).Append("</text>\n");
 
         var y = lanesTop;
-        AppendStepLane(svg, sequence, side, scale, runs, y);
+        AppendStepLane(svg, side, scale, runs, y);
         y += LaneHeight;
         for (var m = 0; m < members.Length; m++)
         {
-            AppendMemberLane(svg, sequence, side, scale, observations, times, runs, members[m], y);
+            AppendMemberLane(svg, side, scale, observations, times, runs, members[m], y);
             y += LaneHeight;
         }
         foreach (var slot in slots)
@@ -123,48 +124,90 @@ public static partial class TimelinePage
         html.Append("<p class=\"small legend\">WAL chart: ").Append(legend).Append("</p>\n");
     }
 
-    private static void AppendStepLane(StringBuilder svg, Sequence sequence, SideHistory side, TimeScale scale, ImmutableArray<StepRun> runs, double y)
+    private static void AppendStepLane(StringBuilder svg, SideHistory side, TimeScale scale, ImmutableArray<StepRun> runs, double y)
     {
         Label(svg, y, "steps");
-        var lastLabel = double.NegativeInfinity;
-        foreach (var run in runs)
+        svg.Append("<rect class=\"quiet\" x=\"").Append(F(PlotLeft)).Append("\" y=\"").Append(F(y + 7)).Append("\" width=\"").Append(F(PlotWidth - Tail))
+            .Append("\" height=\"6\"><title>a tick per step that changed something or is not the client's, the consumer's or time's; ")
+            .Append("the grey between them: steps that changed nothing the lanes show</title></rect>\n");
+        var lastLabelEnd = double.NegativeInfinity;
+        foreach (var bucket in Buckets(MarkedSteps(side, runs), scale, 2))
         {
-            if (run.First >= side.Entries.Length)
+            var x = scale.X(bucket[0].Before.AtMilliseconds);
+            var colour = bucket.Min(e => e.Result.Step.Role switch
             {
-                break;
-            }
-            var first = side.Entries[run.First];
-            if (run.Quiet)
+                StepRole.Nemesis => 0,
+                StepRole.Admin => 1,
+                StepRole.Consumer => 2,
+                StepRole.Client => 3,
+                _ => 4,
+            }) switch
             {
-                var last = side.Entries[Math.Min(run.Last, side.Entries.Length - 1)];
-                var (x0, x1) = (scale.X(first.Before.AtMilliseconds), scale.X(last.After.AtMilliseconds));
-                svg.Append("<rect class=\"quiet\" x=\"").Append(F(x0)).Append("\" y=\"").Append(F(y + 6)).Append("\" width=\"").Append(F(Math.Max(1, x1 - x0)))
-                    .Append("\" height=\"8\"><title>").Append(E(StepRuns.Summary(run, sequence.Steps))).Append("</title></rect>\n");
-                continue;
-            }
-            var x = scale.X(first.Before.AtMilliseconds);
-            var colour = first.Result.Step.Role switch
-            {
-                StepRole.Nemesis => "#d32f2f",
-                StepRole.Admin => "#6a1b9a",
-                StepRole.Consumer => "#1565c0",
-                StepRole.Client => "#616161",
+                0 => "#d32f2f",
+                1 => "#6a1b9a",
+                2 => "#1565c0",
+                3 => "#616161",
                 _ => "#9e9e9e",
             };
             svg.Append("<line x1=\"").Append(F(x)).Append("\" y1=\"").Append(F(y + 2)).Append("\" x2=\"").Append(F(x)).Append("\" y2=\"").Append(F(y + LaneHeight - 2))
-                .Append("\" stroke=\"").Append(colour).Append("\" stroke-width=\"2\"><title>")
-                .Append(E($"step {run.First} at {scale.Seconds(first.Before.AtMilliseconds)} s: {first.Result}")).Append("</title></line>");
-            if (x - lastLabel > 18)
+                .Append("\" stroke=\"").Append(colour).Append("\" stroke-width=\"2\"><title>").Append(E(BucketTitle(bucket, scale))).Append("</title></line>");
+            var label = bucket[0].Index.ToString(CultureInfo.InvariantCulture);
+            if (x + 2 > lastLabelEnd)
             {
-                svg.Append("<text class=\"in\" x=\"").Append(F(x + 2)).Append("\" y=\"").Append(F(y + 10)).Append("\">").Append(run.First).Append("</text>");
-                lastLabel = x;
+                svg.Append("<text class=\"in\" x=\"").Append(F(x + 2)).Append("\" y=\"").Append(F(y + 10)).Append("\">").Append(label).Append("</text>");
+                lastLabelEnd = x + 2 + label.Length * 5.8 + 4;
             }
             svg.Append('\n');
         }
     }
 
+    /// <summary>The steps the charts mark: every step with a row of its own, and the steps of a busy run that are not quiet.</summary>
+    private static IEnumerable<StepRecord> MarkedSteps(SideHistory side, ImmutableArray<StepRun> runs)
+    {
+        foreach (var run in runs.Where(r => !r.Quiet))
+        {
+            for (var i = run.First; i <= run.Last && i < side.Entries.Length; i++)
+            {
+                if (run.Kind == StepRunKind.Step || !StepRuns.IsQuiet(side.Entries[i]))
+                {
+                    yield return side.Entries[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>Consecutive steps that fall in the same <paramref name="pixels"/>-wide column, so a long page draws one mark per column.</summary>
+    private static IEnumerable<List<StepRecord>> Buckets(IEnumerable<StepRecord> steps, TimeScale scale, double pixels)
+    {
+        List<StepRecord>? bucket = null;
+        var column = double.NaN;
+        foreach (var step in steps)
+        {
+            var c = Math.Floor(scale.X(step.Before.AtMilliseconds) / pixels);
+            if (bucket is not null && c == column)
+            {
+                bucket.Add(step);
+                continue;
+            }
+            if (bucket is not null)
+            {
+                yield return bucket;
+            }
+            (bucket, column) = ([step], c);
+        }
+        if (bucket is not null)
+        {
+            yield return bucket;
+        }
+    }
+
+    private static string BucketTitle(List<StepRecord> bucket, TimeScale scale) => bucket.Count == 1
+        ? $"step {bucket[0].Index} at {scale.Seconds(bucket[0].Before.AtMilliseconds)} s: {bucket[0].Result}"
+        : $"{bucket.Count} steps {bucket[0].Index}-{bucket[^1].Index} at {scale.Seconds(bucket[0].Before.AtMilliseconds)}-"
+          + $"{scale.Seconds(bucket[^1].Before.AtMilliseconds)} s: {string.Join("; ", bucket.Take(3).Select(e => e.Result.ToString()))}{(bucket.Count > 3 ? "; ..." : "")}";
+
     private static void AppendMemberLane(
-        StringBuilder svg, Sequence sequence, SideHistory side, TimeScale scale, Observation[] observations, long[] times,
+        StringBuilder svg, SideHistory side, TimeScale scale, Observation[] observations, long[] times,
         ImmutableArray<StepRun> runs, string member, double y)
     {
         Label(svg, y, member);
@@ -174,17 +217,11 @@ public static partial class TimelinePage
             var cls = m is null ? "unknown" : LaneClass(m);
             return (cls, m is null ? "not observed" : MemberText(m));
         }, text => $"{member} {text}");
-        foreach (var run in runs.Where(r => !r.Quiet && r.First < side.Entries.Length))
+        foreach (var bucket in Buckets(MarkedSteps(side, runs).Where(e => e.Result.Step.Members.Contains(member)), scale, 4))
         {
-            var entry = side.Entries[run.First];
-            if (!entry.Result.Step.Members.Contains(member))
-            {
-                continue;
-            }
-            var x = scale.X(entry.Before.AtMilliseconds);
+            var x = scale.X(bucket[0].Before.AtMilliseconds);
             svg.Append("<path class=\"fault\" d=\"M").Append(F(x - 5)).Append(',').Append(F(y)).Append(" L").Append(F(x + 5)).Append(',').Append(F(y))
-                .Append(" L").Append(F(x)).Append(',').Append(F(y + 8)).Append(" Z\"><title>")
-                .Append(E($"step {run.First} at {scale.Seconds(entry.Before.AtMilliseconds)} s: {entry.Result}")).Append("</title></path>\n");
+                .Append(" L").Append(F(x)).Append(',').Append(F(y + 8)).Append(" Z\"><title>").Append(E(BucketTitle(bucket, scale))).Append("</title></path>\n");
         }
     }
 
@@ -245,9 +282,14 @@ public static partial class TimelinePage
     private static long PhantomBytes(ReconcileObservation r) =>
         r is { Fork: { } fork, LastConfirmed: { } confirmed } ? confirmed.BytesAfter(fork) : 0;
 
-    /// <summary>A lane's bands: observation k's state from its time to the next observation's, equal neighbours merged.</summary>
+    /// <summary>
+    /// A lane's bands: observation k's state from its time to the next observation's, equal neighbours merged. Three or
+    /// more bands in a row each narrower than <see cref="NarrowBand"/> pixels are drawn as one grey band that says how many
+    /// times the lane changed there (the steps table has each change).
+    /// </summary>
     private static void Bands(StringBuilder svg, TimeScale scale, long[] times, double y, Func<int, (string Class, string Text)> state, Func<string, string> title)
     {
+        var bands = new List<(string Class, string Text, double X0, double X1, long From, long? Until)>();
         var k = 0;
         while (k < times.Length)
         {
@@ -257,20 +299,43 @@ public static partial class TimelinePage
             {
                 j++;
             }
-            var x0 = scale.X(times[k]);
-            var x1 = j + 1 < times.Length ? scale.X(times[j + 1]) : PlotLeft + PlotWidth;
-            var until = j + 1 < times.Length ? scale.Seconds(times[j + 1]) : "end";
-            svg.Append("<rect class=\"").Append(cls).Append("\" x=\"").Append(F(x0)).Append("\" y=\"").Append(F(y + 1)).Append("\" width=\"")
-                .Append(F(Math.Max(0, x1 - x0))).Append("\" height=\"").Append(F(LaneHeight - 2)).Append("\"><title>")
-                .Append(E($"{title(text)}, {scale.Seconds(times[k])}-{until} s")).Append("</title></rect>");
-            if (x1 - x0 > text.Length * 5.2 + 4)
-            {
-                svg.Append("<text class=\"in").Append(cls is "leader" or "stopped" or "slot-dropped" ? " light" : "").Append("\" x=\"").Append(F(x0 + 3))
-                    .Append("\" y=\"").Append(F(y + 14)).Append("\">").Append(E(text)).Append("</text>");
-            }
-            svg.Append('\n');
+            long? until = j + 1 < times.Length ? times[j + 1] : null;
+            bands.Add((cls, text, scale.X(times[k]), until is { } u ? scale.X(u) : PlotLeft + PlotWidth, times[k], until));
             k = j + 1;
         }
+        for (var b = 0; b < bands.Count; b++)
+        {
+            var n = b;
+            while (n < bands.Count && bands[n].X1 - bands[n].X0 < NarrowBand)
+            {
+                n++;
+            }
+            if (n - b >= 3)
+            {
+                var (first, last) = (bands[b], bands[n - 1]);
+                DrawBand(svg, "mixed", $"changed {N(n - b)} times", first.X0, last.X1, y,
+                    $"{title($"changed {N(n - b)} times")}, {scale.Seconds(first.From)}-{(last.Until is { } u ? scale.Seconds(u) : "end")} s (each change is in the steps table)");
+                b = n - 1;
+                continue;
+            }
+            var band = bands[b];
+            DrawBand(svg, band.Class, band.Text, band.X0, band.X1, y,
+                $"{title(band.Text)}, {scale.Seconds(band.From)}-{(band.Until is { } until ? scale.Seconds(until) : "end")} s");
+        }
+    }
+
+    private const double NarrowBand = 2;
+
+    private static void DrawBand(StringBuilder svg, string cls, string text, double x0, double x1, double y, string title)
+    {
+        svg.Append("<rect class=\"").Append(cls).Append("\" x=\"").Append(F(x0)).Append("\" y=\"").Append(F(y + 1)).Append("\" width=\"")
+            .Append(F(Math.Max(0, x1 - x0))).Append("\" height=\"").Append(F(LaneHeight - 2)).Append("\"><title>").Append(E(title)).Append("</title></rect>");
+        if (x1 - x0 > text.Length * 5.2 + 4)
+        {
+            svg.Append("<text class=\"in").Append(cls is "leader" or "stopped" or "slot-dropped" ? " light" : "").Append("\" x=\"").Append(F(x0 + 3))
+                .Append("\" y=\"").Append(F(y + 14)).Append("\">").Append(E(text)).Append("</text>");
+        }
+        svg.Append('\n');
     }
 
     private static string LaneClass(MemberObservation m) => m.State switch
@@ -333,7 +398,7 @@ public static partial class TimelinePage
         }
         var bands = side.Entries.Select(e => ReconcileBand(e.Index, e.Before.AtMilliseconds, e.Result.Reconcile)).OfType<Band>().ToList();
         var positions = series.SelectMany(s => s.Segments.SelectMany(g => g.Select(p => p.Lsn))).Concat(bands.SelectMany(b => new[] { b.From, b.To })).ToList();
-        Label(svg, top - 8, "WAL (LSN)");
+        Label(svg, top - 22, "WAL (LSN)");
         if (positions.Count == 0)
         {
             svg.Append("<text x=\"").Append(F(PlotLeft + 4)).Append("\" y=\"").Append(F(top + 30)).Append("\">no WAL position observed</text>\n");
@@ -373,7 +438,7 @@ public static partial class TimelinePage
                 }
                 svg.Append("<polyline class=\"wal ").Append(s.Class).Append("\" data-member=\"").Append(E(s.Member)).Append("\" data-slot=\"").Append(E(s.Slot))
                     .Append("\" stroke=\"").Append(s.Colour).Append(s.Width is { } width ? $"\" style=\"stroke-width:{F(width)}" : "").Append("\" points=\"").AppendJoin(' ', points.Select(p => $"{F(p.X)},{F(p.Y)}"))
-                    .Append("\"><title>").Append(E(s.Label)).Append("</title></polyline>\n");
+                    .Append(segment == s.Segments[0] ? $"\"><title>{E(s.Label)}</title></polyline>\n" : "\"/>\n");
             }
             var last = s.Segments[^1][^1];
             var ended = last.At < scale.EndMilliseconds && s.Class != "consumer";

@@ -63,7 +63,7 @@ public static partial class TimelinePage
         .frozen{background:#ce93d8} .stopped{background:#757575;color:#fff} .partitioned{background:#ffb74d}
         .slot-held{background:#b3e5fc} .slot-dropped{background:#ef5350;color:#fff} .slot-none{background:#f5f5f5}
         td.gap,td.ahead,td.phantom{background:#ef9a9a} td.ok{background:#c8e6c9} td.warn{background:#fff59d} td.err{background:#e57373;color:#fff}
-        td.refused{background:#ffe0b2} td.quiet{color:#555;background:#fafafa;font-style:italic}
+        td.refused{background:#ffe0b2} td.quiet{color:#555;background:#fafafa;font-style:italic} td.busy{background:#f3f3f3;font-style:italic}
         td.disagree,p.disagree{background:#d32f2f;color:#fff} td.agree{background:#e8f5e9} p.agree{background:#c8e6c9;padding:6px}
         p.disagree{padding:6px} p.disagree a{color:#fff}
         .change{display:block;color:#444;font-size:11px} td.disagree .change{color:#fff}
@@ -78,7 +78,7 @@ public static partial class TimelinePage
         svg rect.leader{fill:#2e7d32} svg rect.replica{fill:#90caf9} svg rect.unknown{fill:#e0e0e0}
         svg rect.frozen{fill:#ce93d8} svg rect.stopped{fill:#757575} svg rect.partitioned{fill:#ffb74d}
         svg rect.slot-held{fill:#b3e5fc} svg rect.slot-dropped{fill:#ef5350} svg rect.slot-none{fill:#f5f5f5}
-        svg rect.quiet{fill:#e0e0e0}
+        svg rect.quiet{fill:#eeeeee} svg rect.mixed{fill:#9e9e9e}
         svg path.fault{fill:#d32f2f;stroke:#fff;stroke-width:.8}
         svg rect.r-ok{fill:#43a047} svg rect.r-warn{fill:#fbc02d} svg rect.r-gap,svg rect.r-ahead{fill:#e53935} svg rect.r-phantom{fill:#8e24aa} svg rect.r-err{fill:#424242}
         svg rect.disagree{fill:#d32f2f} svg line.disagree{stroke:#d32f2f;stroke-width:1;stroke-dasharray:3 3}
@@ -169,6 +169,14 @@ public static partial class TimelinePage
                 .Append(" runs that change nothing the lanes show (no role, state, timeline, leader, slot holder or lost row changed, every step ok")
                 .Append(comparisons is { Count: > 0 } ? " and agreeing" : "").Append("), each condensed to one line");
         }
+        var busy = runs.Where(r => r.Kind == StepRunKind.Busy).ToList();
+        if (busy.Count > 0)
+        {
+            html.Append("; more than ").Append(N(StepRuns.RowBudget)).Append(" rows were left, so only the disagreements, the steps that did not go ")
+                .Append("as asked, the reconciles and the slot and configuration steps keep rows of their own, and the ")
+                .Append(N(busy.Sum(r => r.Count))).Append(" steps between them are ").Append(N(busy.Count))
+                .Append(" lines that count what changed (the charts above still mark every step that changed something; history.txt has each one)");
+        }
         html.Append(". Times are seconds since each side's first observation.</p>\n<table id=\"steps\"><tr><th>step</th><th>")
             .Append(E(model.Side)).Append(" t</th>");
         if (reality is not null)
@@ -198,6 +206,25 @@ public static partial class TimelinePage
                     html.Append("<td class=\"num\">").Append(E(RunTime(sides[s], scales[s], run))).Append("</td>");
                 }
                 html.Append("<td class=\"quiet\" colspan=\"").Append(sides.Length).Append("\">").Append(E(StepRuns.Summary(run, sequence.Steps))).Append("</td>");
+                if (comparisons is { Count: > 0 })
+                {
+                    html.Append("<td class=\"agree\">=</td>");
+                }
+                html.Append("</tr>\n");
+                continue;
+            }
+            if (run.Kind == StepRunKind.Busy)
+            {
+                html.Append("<tr id=\"steps-").Append(run.First).Append('-').Append(run.Last).Append("\"><td class=\"num\">")
+                    .Append(N(run.First)).Append("-").Append(N(run.Last)).Append("</td>");
+                for (var s = 0; s < sides.Length; s++)
+                {
+                    html.Append("<td class=\"num\">").Append(E(RunTime(sides[s], scales[s], run))).Append("</td>");
+                }
+                foreach (var side in sides)
+                {
+                    html.Append("<td class=\"busy\">").Append(E(StepRuns.BusySummary(run, sequence.Steps, side))).Append("</td>");
+                }
                 if (comparisons is { Count: > 0 })
                 {
                     html.Append("<td class=\"agree\">=</td>");
@@ -318,7 +345,7 @@ public static partial class TimelinePage
         [.. Members(observation).Where(m => !m.Slots.IsDefault && m.Slots.Any(s => s.Name == slot)).Select(m => m.Name)];
 
     private static string HolderText(List<string> holders, bool heldBefore) =>
-        holders.Count > 0 ? $"on {string.Join(", ", holders)}" : heldBefore ? "dropped" : "none";
+        holders.Count > 0 ? $"on {string.Join(", ", holders)}" : heldBefore ? "dropped" : "not created yet";
 
     private static ImmutableArray<MemberObservation> Members(Observation observation) =>
         observation.Members.IsDefault ? [] : observation.Members;

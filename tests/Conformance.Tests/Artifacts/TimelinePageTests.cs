@@ -298,14 +298,24 @@ public sealed class TimelinePageTests
     }
 
     /// <summary>
-    /// A long generated history: one-row writes on a three-member cluster, the leader killed at step 5,000 and the cluster
-    /// settled at 5,001, one disagreement at step 7,000; the model takes 100 virtual ms a write, reality 40-70 ms.
+    /// A long generated history: one-row writes on a three-member cluster, the leader killed at step <c>steps / 2</c> and the
+    /// cluster settled after it, one disagreement at step 7,000; with <paramref name="faultEvery"/>, every so many steps
+    /// pg3 is killed or started again. The model takes 100 virtual ms a write, reality 40-70 ms.
     /// </summary>
-    internal static (Sequence Sequence, SideHistory Model, SideHistory Reality, ImmutableArray<StepComparison> Comparisons) LongHistory(int steps = 10_000)
+    internal static (Sequence Sequence, SideHistory Model, SideHistory Reality, ImmutableArray<StepComparison> Comparisons) LongHistory(
+        int steps = 10_000, int faultEvery = 0)
     {
         var kill = steps / 2;
+        bool Toggles(int i) => faultEvery > 0 && i % faultEvery == faultEvery - 1 && i != kill && i != kill + 1;
+        var pg3Faults = 0;
         var sequence = new Sequence(new ClusterConfig { Members = 3 },
-            [.. Enumerable.Range(0, steps).Select(i => i == kill ? new Kill("pg1") : i == kill + 1 ? new Settle() : (Step)new Write(1))],
+            [
+                .. Enumerable.Range(0, steps).Select(i =>
+                    i == kill ? new Kill("pg1")
+                    : i == kill + 1 ? new Settle()
+                    : Toggles(i) ? pg3Faults++ % 2 == 0 ? new Kill("pg3") : new Start("pg3")
+                    : (Step)new Write(1)),
+            ],
             "a long history", "generated");
         SideHistory Side(string name, Func<int, long> duration)
         {
@@ -313,9 +323,10 @@ public sealed class TimelinePageTests
             var at = 0L;
             var leader = "pg1";
             var timeline = 1;
+            var pg3Stopped = false;
             Observation Observe() => At(at, leader, null,
             [
-                .. sequence.Config.MemberNames.Select(m => m == "pg1" && leader != "pg1"
+                .. sequence.Config.MemberNames.Select(m => (m == "pg1" && leader != "pg1") || (m == "pg3" && pg3Stopped)
                     ? Member(m, MemberRole.Unknown, 0, MemberState.Stopped)
                     : Member(m, m == leader ? MemberRole.Leader : MemberRole.Replica, lsn, timeline: timeline)),
             ]);
@@ -332,6 +343,10 @@ public sealed class TimelinePageTests
                 else if (i == kill + 1)
                 {
                     (leader, timeline) = ("pg2", 2);
+                }
+                else if (Toggles(i))
+                {
+                    pg3Stopped = sequence.Steps[i] is Kill;
                 }
                 else
                 {
@@ -379,6 +394,29 @@ public sealed class TimelinePageTests
     }
 
     [Fact]
+    public void TimelinePage_OfA10000StepHistoryWithAFaultEvery10Steps_KeepsTheKeyStepsAndStaysUnder600KB()
+    {
+        // Given 10,000 steps where pg3 is killed or started every 10 steps: 2,000 steps that each change a lane, over the row budget
+        var (sequence, model, reality, comparisons) = LongHistory(faultEvery: 10);
+
+        // When the page is rendered
+        var html = TimelinePage.Render(sequence, model, reality, comparisons);
+
+        // Then the leader's kill, the settle and the disagreement keep their rows, the steps between them are lines that
+        // count what changed, pg3's flapping lane is one band that says so, and the page is well under a megabyte
+        Assert.Contains("<tr id=\"step-5000\">", html);
+        Assert.Contains("<tr id=\"step-5001\">", html);
+        Assert.Contains("<tr id=\"step-7000\">", html);
+        Assert.Contains("<td class=\"busy\">steps 0-4,999: 4,500 writes, 250 kills, 250 starts; on the model pg3 changed 500 times</td>", html);
+        Assert.Contains("<td class=\"busy\">steps 7,001-9,999: 2,699 writes, 150 kills, 150 starts; on reality pg3 changed 300 times</td>", html);
+        Assert.Equal(6, Occurrences(html, "<tr id=\"step"));
+        Assert.Contains("<rect class=\"mixed\"", Chart(html, "model"));
+        Assert.Contains("pg3 changed ", Chart(html, "model"));
+        var bytes = Encoding.UTF8.GetByteCount(html);
+        Assert.True(bytes < 600_000, $"the page is {bytes} bytes");
+    }
+
+    [Fact]
     public void StepRuns_CondenseQuietRunsOfEightOrMoreAndKeepShorterOnesAsSteps()
     {
         // Given twenty steps (ten writes, the kill, the settle, eight writes) and twelve (six writes, the kill, the settle, four writes)
@@ -390,9 +428,11 @@ public sealed class TimelinePageTests
         var short12 = StepRuns.Condense(12, [twelve], null);
 
         // Then the runs of ten and eight writes are one run each, the shorter runs stay single steps
-        Assert.Equal([new StepRun(0, 9, true), new StepRun(10, 10, false), new StepRun(11, 11, false), new StepRun(12, 19, true)], long20.ToArray());
+        Assert.Equal(
+            [new StepRun(0, 9, StepRunKind.Quiet), new StepRun(10, 10, StepRunKind.Step), new StepRun(11, 11, StepRunKind.Step), new StepRun(12, 19, StepRunKind.Quiet)],
+            long20.ToArray());
         Assert.Equal(12, short12.Length);
-        Assert.All(short12, r => Assert.False(r.Quiet));
+        Assert.All(short12, r => Assert.Equal(StepRunKind.Step, r.Kind));
     }
 
     [Fact]
