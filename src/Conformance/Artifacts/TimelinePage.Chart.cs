@@ -96,13 +96,16 @@ public static partial class TimelinePage
         {
             Label(svg, y, "vs " + (virtualTime ? "reality" : "model"));
             var lastLabel = double.NegativeInfinity;
-            foreach (var d in disagreements)
+            var differences = disagreements.ToDictionary(d => d.Index, d => d.Differences);
+            foreach (var bucket in Buckets(disagreements.Select(d => side.Entries[d.Index]), scale, 2))
             {
-                var i = d.Index;
-                var x = scale.X(side.Entries[i].Before.AtMilliseconds);
+                var i = bucket[0].Index;
+                var x = scale.X(bucket[0].Before.AtMilliseconds);
+                var title = bucket.Count == 1
+                    ? $"step {i} ({StepText(sequence, i)}) disagrees: {string.Join("; ", differences[i])}"
+                    : $"{bucket.Count} steps {i}-{bucket[^1].Index} disagree; the first ({StepText(sequence, i)}): {string.Join("; ", differences[i])}";
                 svg.Append("<rect class=\"disagree\" x=\"").Append(F(x - 2)).Append("\" y=\"").Append(F(y + 1)).Append("\" width=\"4\" height=\"")
-                    .Append(F(LaneHeight - 2)).Append("\"><title>").Append(E($"step {i} ({StepText(sequence, i)}) disagrees: {string.Join("; ", d.Differences)}"))
-                    .Append("</title></rect>");
+                    .Append(F(LaneHeight - 2)).Append("\"><title>").Append(E(title)).Append("</title></rect>");
                 if (x - lastLabel > 60)
                 {
                     svg.Append("<text class=\"in\" x=\"").Append(F(x + 4)).Append("\" y=\"").Append(F(y + 14)).Append("\" style=\"fill:#d32f2f\">&#x2260; step ")
@@ -118,7 +121,7 @@ public static partial class TimelinePage
             }
             svg.Append('\n');
         }
-        var legend = AppendWal(svg, sequence, side, scale, observations, times, members, slots, walTop);
+        var legend = AppendWal(svg, side, scale, observations, members, slots, walTop);
         svg.Append("</svg>\n");
         html.Append(svg);
         html.Append("<p class=\"small legend\">WAL chart: ").Append(legend).Append("</p>\n");
@@ -131,7 +134,9 @@ public static partial class TimelinePage
             .Append("\" height=\"6\"><title>a tick per step that changed something or is not the client's, the consumer's or time's; ")
             .Append("the grey between them: steps that changed nothing the lanes show</title></rect>\n");
         var lastLabelEnd = double.NegativeInfinity;
-        foreach (var bucket in Buckets(MarkedSteps(side, runs), scale, 2))
+        var buckets = Buckets(MarkedSteps(side, runs), scale, 2).ToList();
+        var labelled = buckets.Count <= MaxLabelledTicks;
+        foreach (var bucket in buckets)
         {
             var x = scale.X(bucket[0].Before.AtMilliseconds);
             var colour = bucket.Min(e => e.Result.Step.Role switch
@@ -152,7 +157,7 @@ public static partial class TimelinePage
             svg.Append("<line x1=\"").Append(F(x)).Append("\" y1=\"").Append(F(y + 2)).Append("\" x2=\"").Append(F(x)).Append("\" y2=\"").Append(F(y + LaneHeight - 2))
                 .Append("\" stroke=\"").Append(colour).Append("\" stroke-width=\"2\"><title>").Append(E(BucketTitle(bucket, scale))).Append("</title></line>");
             var label = bucket[0].Index.ToString(CultureInfo.InvariantCulture);
-            if (x + 2 > lastLabelEnd)
+            if (labelled && x + 2 > lastLabelEnd)
             {
                 svg.Append("<text class=\"in\" x=\"").Append(F(x + 2)).Append("\" y=\"").Append(F(y + 10)).Append("\">").Append(label).Append("</text>");
                 lastLabelEnd = x + 2 + label.Length * 5.8 + 4;
@@ -160,6 +165,9 @@ public static partial class TimelinePage
             svg.Append('\n');
         }
     }
+
+    /// <summary>Past this many ticks the step lane labels none of them (they would be a smear; the tooltips and the table have them).</summary>
+    private const int MaxLabelledTicks = 80;
 
     /// <summary>The steps the charts mark: every step with a row of its own, and the steps of a busy run that are not quiet.</summary>
     private static IEnumerable<StepRecord> MarkedSteps(SideHistory side, ImmutableArray<StepRun> runs)
@@ -361,7 +369,7 @@ public static partial class TimelinePage
 
     /// <summary>Draws the WAL chart and returns its legend (HTML).</summary>
     private static string AppendWal(
-        StringBuilder svg, Sequence sequence, SideHistory side, TimeScale scale, Observation[] observations, long[] times,
+        StringBuilder svg, SideHistory side, TimeScale scale, Observation[] observations,
         string[] members, IReadOnlyList<string> slots, double top)
     {
         var series = new List<Series>();

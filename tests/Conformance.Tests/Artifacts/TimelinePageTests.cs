@@ -226,6 +226,31 @@ public sealed class TimelinePageTests
     }
 
     [Fact]
+    public void TimelinePage_ShadesThePhantomsOfADivergedConsumerWithTheirSize()
+    {
+        // Given a reconcile that finds the consumer at 0/3000800 past the fork of the leader's timeline at 0/3000400
+        var sequence = new Sequence(new ClusterConfig { Members = 2 }, [new Write(1), new Reconcile("s1")], "diverged");
+        var before = At(0, "pg2", 0x3000800, Member("pg1", MemberRole.Unknown, 0, MemberState.Stopped), Member("pg2", MemberRole.Leader, 0x3000600, timeline: 2));
+        var after = before with { AtMilliseconds = 500, Members = [before.Members[0], Member("pg2", MemberRole.Leader, 0x3000700, timeline: 2, slots: ("s1", 0x3000700))] };
+        var diverged = new ReconcileObservation("s1", ReconcileOutcome.Diverged, "pg2", new Lsn(0x3000800), null, null, null, 0, 0, new Lsn(0x3000400), false);
+        var model = new SideHistory("model", before,
+        [
+            new StepRecord(0, StepResult.Ok(sequence.Steps[0]), before, before with { AtMilliseconds = 300 }),
+            new StepRecord(1, StepResult.Ok(sequence.Steps[1]) with { Reconcile = diverged }, before with { AtMilliseconds = 300 }, after),
+        ]);
+
+        // When the page is rendered
+        var html = TimelinePage.Render(sequence, model);
+
+        // Then the WAL chart has a phantom band labelled with the range and its 1,024 bytes, and the reconciler lane says so
+        var chart = Chart(html, "model");
+        Assert.Contains("<rect class=\"band phantom\"", chart);
+        Assert.Contains(">phantoms 0/3000400..0/3000800 (1,024 B) in s1, step 1</text>", chart);
+        Assert.Contains(">s1: phantoms 1,024 B</text>", chart);
+        Assert.Contains("<td class=\"phantom\">reconcile s1 =&gt; diverged at 0/3000400: phantoms 0/3000400..0/3000800 on pg2", html);
+    }
+
+    [Fact]
     public async Task TimelinePage_OnADisagreement_MarksTheStepWithItsDifferences()
     {
         // Given a reality whose reconcile found the slot where the model reports a gap
