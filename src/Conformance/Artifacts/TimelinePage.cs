@@ -6,7 +6,6 @@ using PatroniModel.Conformance.Running;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
-using PatroniModel.Scenarios.Histories;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
 
@@ -248,7 +247,8 @@ public static partial class TimelinePage
                     continue;
                 }
                 var entry = side.Entries[i];
-                html.Append("<td class=\"").Append(ResultClass(entry.Result)).Append("\">").Append(E(entry.Result.ToString()));
+                var cls = ResultClass(entry.Result);
+                html.Append(cls.Length == 0 ? "<td>" : $"<td class=\"{cls}\">").Append(E(entry.Result.ToString()));
                 foreach (var change in Changes(entry.Before, entry.After, sequence, slots))
                 {
                     html.Append("<span class=\"change\">").Append(E(change)).Append("</span>");
