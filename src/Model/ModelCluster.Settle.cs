@@ -74,9 +74,10 @@ public sealed partial class ModelCluster
             }
             replicas++;
         }
-        if (Config.SynchronousMode != SynchronousMode.Off && replicas > 0 && leader.SyncStandby is null)
+        if (Config.SynchronousMode != SynchronousMode.Off && replicas > 0 && (leader.SyncStandby is null || ReadDcs().Sync.Standby is null))
         {
-            return $"{holder} has no synchronous standby yet";
+            // Settled includes /sync naming the standby (Patroni writes it 2 s after synchronous_standby_names), as the real settle waits for it.
+            return $"{holder} has no synchronous standby in /sync yet";
         }
         return null;
     }

@@ -22,7 +22,7 @@ public sealed partial class MemberActor
     {
         _ha.Timer?.Cancel();
         _ha = _ha with { Timer = null };
-        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false };
+        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false, SyncSleep = false };
     }
 
     private void OnTick(HaTick tick)
@@ -133,6 +133,12 @@ public sealed partial class MemberActor
         {
             Promote(answer.View, _ha.RaceReason);
         }
+        else if (answer.View.Lease is { } lease && lease.Holder != _name)
+        {
+            // Patroni (ha.py process_unhealthy_cluster): "following new leader after trying and failing to obtain lock":
+            // the loser follows the winner in the same cycle, not a loop_wait later.
+            FollowLeaseHolder(answer.View, lease.Holder);
+        }
     }
 
     private void LeaderDuties(DcsView view)
@@ -188,11 +194,7 @@ public sealed partial class MemberActor
                 _dcs.Tell(new AcquireLease(_name));
                 return;
             }
-            if (_stream.Streaming && view.Member(lease.Holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
-            {
-                _stream = _stream with { Streaming = false };
-            }
-            Follow(lease.Holder);
+            FollowLeaseHolder(view, lease.Holder);
             // Patroni copies and advances permanent slots in its regular loop, not when a watch or a PATCH wakes it.
             // On PostgreSQL 17 the slotsync worker syncs failover slots; the model runs it at the same cadence.
             if (_stream.Streaming && !_ha.WokenCycle && (!_config.PermanentSlots.IsDefaultOrEmpty || _config.FailoverSlots))
@@ -206,6 +208,15 @@ public sealed partial class MemberActor
             _ha = _ha with { RaceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race" };
             _dcs.Tell(new AcquireLease(_name));
         }
+    }
+
+    private void FollowLeaseHolder(DcsView view, string holder)
+    {
+        if (_stream.Streaming && view.Member(holder) is { IsLeader: true } leaderKey && leaderKey.Timeline != _pg.Timeline)
+        {
+            _stream = _stream with { Streaming = false };
+        }
+        Follow(holder);
     }
 
     private bool Eligible(DcsView view, out string why) =>

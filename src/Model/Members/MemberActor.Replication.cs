@@ -244,8 +244,9 @@ public sealed partial class MemberActor
     private void OnReplayed(Replayed m)
     {
         _standbyReplay[m.From] = m.Lsn;
+        // While the leader sleeps in process_sync_replication, /sync is written when the sleep ends (OnSyncStandbyNamed).
         if (m.From == _pg.SyncStandby && _syncKeyStandby != m.From && CaughtUp(m.From)
-            && _config.SynchronousMode != SynchronousMode.Off)
+            && _config.SynchronousMode != SynchronousMode.Off && !_ha.SyncSleep)
         {
             _syncKeyStandby = m.From;
             _dcs.Tell(new SetSyncKey(_name, m.From));
@@ -294,9 +295,30 @@ public sealed partial class MemberActor
             {
                 _peers[pick].Tell(new ReportReplay(_name));
             }
+            if (pick is not null && pick != _syncKeyStandby && !_syncHandedOver)
+            {
+                // Patroni (ha.py process_sync_replication) first takes the departed standby out of /sync, then names the new
+                // one in synchronous_standby_names, then sleeps 2 s in the same cycle and names it in /sync only if it is
+                // synchronous by then. A leader frozen, killed or cut off in those 2 s leaves /sync without a standby: only
+                // the leader may be promoted.
+                _syncKeyStandby = null;
+                if (view.Sync.Leader != _name || view.Sync.Standby is not null)
+                {
+                    _dcs.Tell(new SetSyncKey(_name, null));
+                }
+                TryAckPending();
+                CancelHa();
+                _ha = _ha with { Blocked = true, SyncSleep = true };
+                _ha = _ha with { Timer = _world.Clock.Schedule(ModelTimings.SyncStandbyWait, Self, new SyncStandbyNamed(_ha.Generation)) };
+                return;
+            }
         }
         // Patroni names a new synchronous standby in /sync only once it has caught up (pg_stat_replication sync_state 'sync'):
         // until then only the leader may be promoted, so no acknowledged commit can be lost by promoting a lagging standby.
+        if (pick is not null)
+        {
+            _syncHandedOver = false;
+        }
         var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
         _syncKeyStandby = keyStandby;
         if (view.Sync.Leader != _name || view.Sync.Standby != keyStandby)
@@ -311,6 +333,23 @@ public sealed partial class MemberActor
         {
             TryAckPending();
         }
+    }
+
+    private void OnSyncStandbyNamed(SyncStandbyNamed m)
+    {
+        if (m.Generation != _ha.Generation || !_ha.SyncSleep)
+        {
+            return;
+        }
+        _ha = _ha with { Blocked = false, SyncSleep = false, Timer = null };
+        if (_role.IsLeader && _pg.IsPrimary && _pg.SyncStandby is { } pick && HealthyDownstream(pick) && CaughtUp(pick)
+            && !Network.IsPartitioned(_name))
+        {
+            _syncKeyStandby = pick;
+            _dcs.Tell(new SetSyncKey(_name, pick));
+        }
+        // The cycle took the 2 s; Patroni sleeps only what is left of loop_wait.
+        ScheduleTick(Math.Max(0, LoopMs - ModelTimings.SyncStandbyWait));
     }
 
     private bool NeedsSyncAck =>

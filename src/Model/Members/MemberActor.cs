@@ -52,6 +52,9 @@ public sealed partial class MemberActor : ReceiveActor
     private string? _syncKeyStandby;
     private MemberRole _role = new(IsLeader: false, Frozen: false, Stopped: false);
     private HaLoopState _ha = HaLoopState.Idle;
+
+    /// <summary>The bootstrap leader names its first synchronous standby at once: the cluster is handed over settled, as the real bring-up leaves it.</summary>
+    private bool _syncHandedOver;
     private StreamState _stream = StreamState.None;
 
     public MemberActor(string name, ModelWorld world)
@@ -124,6 +127,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<DcsView>(OnView);
         Receive<LeaseAnswer>(OnLeaseAnswer);
         Receive<DcsTimedOut>(OnDcsTimedOut);
+        Receive<SyncStandbyNamed>(OnSyncStandbyNamed);
         Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
         Receive<IdentifySystem>(_ => Sender.Tell(new SystemIdentity(_pg.Timeline, _pg.EndLsn, !_pg.IsPrimary)));
         Receive<ReadTimelineHistory>(m => Sender.Tell(new TimelineHistoryAnswer(HistoryOf(m.Timeline))));
@@ -134,7 +138,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<HealMember>(_ =>
         {
             // The DCS call that was retrying goes through now.
-            if (_ha.Blocked)
+            if (_ha.Blocked && !_ha.SyncSleep)
             {
                 RunCycle(woken: true);
             }
@@ -174,6 +178,7 @@ public sealed partial class MemberActor : ReceiveActor
             // The cluster is handed over settled: the bootstrap leader already has its replicas' physical slots.
             _physicalSlots = [.. _config.MemberNames.Where(n => n != _name)];
             _seenMemberKeys = _physicalSlots;
+            _syncHandedOver = true;
             Record(ModelEventKinds.Started, "bootstrap: primary");
             Record(ModelEventKinds.Writable, $"tl {_pg.Timeline}");
         }

@@ -8,9 +8,10 @@ internal sealed record MemberRole(bool IsLeader, bool Frozen, bool Stopped);
 /// <summary>
 /// The HA loop's own state: the timer of the next cycle (<paramref name="Generation"/> makes stale timers harmless), a DCS
 /// round trip in flight or blocked (a cut-off member), when the held lease runs out, why the last race was entered, and
-/// whether the running cycle was woken by a watch rather than by loop_wait.
+/// whether the running cycle was woken by a watch rather than by loop_wait, and whether the cycle sleeps in
+/// process_sync_replication (blocked until <see cref="Protocol.SyncStandbyNamed"/>).
 /// </summary>
-internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle)
+internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle, bool SyncSleep = false)
 {
     public static HaLoopState Idle { get; } = new(0, null, false, false, 0, "won the leader race", false);
 }

@@ -14,6 +14,9 @@ internal sealed record WakeUp(string Reason);
 /// <summary>The DCS call of a cut-off member gave up after retry_timeout.</summary>
 internal sealed record DcsTimedOut(long Generation);
 
+/// <summary>The leader's two seconds after naming a new synchronous standby in synchronous_standby_names are over (ha.py process_sync_replication).</summary>
+internal sealed record SyncStandbyNamed(long Generation);
+
 /// <summary>Wires a member to its peers, the DCS, the client.</summary>
 internal sealed record WireMember(IActorRef Dcs, IActorRef Client, ImmutableDictionary<string, IActorRef> Peers);
 

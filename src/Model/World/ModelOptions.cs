@@ -64,6 +64,12 @@ public static class ModelTimings
     /// </summary>
     public const long WalSenderTimeout = 60_000;
 
+    /// <summary>
+    /// After naming a new synchronous standby in synchronous_standby_names, Patroni's leader sleeps this long in the same
+    /// HA cycle before it names it in /sync (ha.py process_sync_replication: <c>time.sleep(2)</c>).
+    /// </summary>
+    public const long SyncStandbyWait = 2_000;
+
     /// <summary>Settle gives up after this much virtual time.</summary>
     public const long SettleTimeout = 120_000;
 

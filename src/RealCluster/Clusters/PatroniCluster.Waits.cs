@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using PatroniModel.RealCluster.Rest;
 using PatroniModel.RealCluster.Waiting;
+using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Wal;
 
@@ -80,6 +81,7 @@ public sealed partial class PatroniCluster
     /// Waits until the cluster is stable: a running member is leader and writable, and every other running member
     /// streams from it (<c>pg_stat_replication</c> on the leader: Patroni 3.0.2's <c>/cluster</c> says <c>running</c>,
     /// not <c>streaming</c>) and has replayed the leader's WAL position taken at the start of the check.
+    /// In synchronous mode, /sync also names a standby (role <c>sync_standby</c>) when any replica runs.
     /// </summary>
     public async Task<ClusterMember> SettleAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -142,6 +144,12 @@ public sealed partial class PatroniCluster
                 if (noSlot.Count > 0)
                 {
                     return (false, $"leader {leader.Name}; no physical slot yet for {string.Join(", ", noSlot)}; {view}");
+                }
+                // In synchronous mode Patroni names the standby in /sync (role sync_standby) 2 s after synchronous_standby_names.
+                if (Config.SynchronousMode != SynchronousMode.Off && RunningMembers.Any(m => m != leader)
+                    && !view.Members.Any(m => m.Role == "sync_standby"))
+                {
+                    return (false, $"leader {leader.Name}; /sync names no synchronous standby yet; {view}");
                 }
                 settled = leader;
                 return (true, $"leader {leader.Name}, {streaming.Count} streaming");

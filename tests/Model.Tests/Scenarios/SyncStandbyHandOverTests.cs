@@ -1,0 +1,80 @@
+using PatroniModel.Model;
+using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Configuration;
+using PatroniModel.Scenarios.Faults;
+using PatroniModel.Tests.ModelTests.Support;
+using Xunit;
+
+namespace PatroniModel.Tests.ModelTests.Scenarios;
+
+/// <summary>
+/// Patroni 3.0.2's process_sync_replication (ha.py): when the synchronous standby changes, the leader first takes the
+/// departed one out of /sync, names the new one in synchronous_standby_names, sleeps 2 s in the same cycle and only then
+/// names it in /sync. Found by the conformance campaign (seed 20261204, sequence 5): a leader frozen inside those 2 s
+/// leaves /sync without a standby, and in synchronous mode nobody but that leader may be promoted.
+/// </summary>
+public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixture<ModelFixture>
+{
+    private static readonly ClusterConfig FiveInSyncMode = ClusterConfig.Default with { Members = 5, SynchronousMode = SynchronousMode.On };
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(3, true)]
+    public void LeaderFrozenAfterTheSyncStandbyChanged_IsReplacedOnlyIfTheNewStandbyWasNamedInSync(int secondsBeforeFreeze, bool replaced)
+    {
+        // Given five members in synchronous mode with pg5 the synchronous standby, and pg5 killed
+        using var cluster = fixture.Runtime.CreateCluster(FiveInSyncMode, 11, new ModelOptions { PreferredSyncStandby = "pg5" });
+        cluster.Ok(new Settle());
+        var mark = cluster.Trace.Count;
+        cluster.Ok(new Kill("pg5"));
+
+        // When the leader names a new synchronous standby, and is frozen within or after the 2 s it waits before /sync
+        ModelEvent? picked = null;
+        for (var i = 0; i < 20 && picked is null; i++)
+        {
+            cluster.Ok(new Wait(1));
+            picked = cluster.Trace.Skip(mark).FirstOrDefault(e => e.Kind == ModelEventKinds.SyncStandby && e.Detail != "none");
+        }
+        Assert.True(picked is not null, $"the leader never picked a new synchronous standby{cluster.Why()}");
+        Assert.InRange(cluster.Observe().AtMilliseconds - picked.AtMilliseconds, 0, ModelTimings.SyncStandbyWait - 1);
+        if (secondsBeforeFreeze > 0)
+        {
+            cluster.Ok(new Wait(secondsBeforeFreeze));
+        }
+        cluster.Ok(new Freeze("pg1"));
+        cluster.Ok(new Wait(cluster.Config.Ttl * 3));
+
+        // Then the new standby took over only if /sync named it before the freeze; otherwise nobody may
+        var leader = cluster.Observe().Leader;
+        if (replaced)
+        {
+            Assert.True(leader == picked.Detail, $"expected {picked.Detail} to lead, leader {leader ?? "none"}{cluster.Why()}");
+        }
+        else
+        {
+            Assert.True(leader is null or "pg1", $"expected no new leader, got {leader}{cluster.Why()}");
+            Assert.DoesNotContain(cluster.Trace.Skip(mark), e => e.Kind == ModelEventKinds.Promoted);
+        }
+    }
+
+    [Fact]
+    public void ReplicaThatLosesTheLockRace_FollowsTheWinnerInTheSameCycle()
+    {
+        // Given three members and a switchover from pg1 to any healthy replica: pg2 and pg3 both race for the lock
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 12);
+        cluster.Ok(new Settle());
+        var mark = cluster.Trace.Count;
+        cluster.Ok(new Switchover("pg1"));
+
+        // When the switchover has answered (the first whole second after the request, long before the next loop_wait)
+        var observation = cluster.Observe();
+
+        // Then the loser, woken by the deleted leader key, already streams from the winner (ha.py process_unhealthy_cluster:
+        // "following new leader after trying and failing to obtain lock"), without waiting for its next loop
+        var winner = observation.Leader;
+        Assert.True(winner is "pg2" or "pg3", $"leader {winner}{cluster.Why()}");
+        var loser = observation.Member(winner == "pg2" ? "pg3" : "pg2")!;
+        Assert.True(cluster.Config.LoopWait * 1000L > observation.AtMilliseconds - cluster.Trace[mark].AtMilliseconds);
+        Assert.True(loser.Streaming && loser.Timeline == observation.LeaderMember!.Timeline, $"{loser.Name} does not stream from {winner}: {loser}{cluster.Why()}");
+    }
+}
