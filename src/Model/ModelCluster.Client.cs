@@ -166,8 +166,7 @@ public sealed partial class ModelCluster
         var consumer = Query<ConsumerInspection>(_wiring.Consumer, InspectConsumer.Instance)!;
         var persisted = consumer.Positions.FirstOrDefault(p => p.Slot == step.SlotName);
         var position = ConsumerLedger.PositionFor(step, persisted, LeaderTimeline);
-        var reconciler = Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
-        var task = ReconcileStepRunner.RunAsync(reconciler, step.SlotName, position);
+        var task = ReconcileStepRunner.RunAsync(Reconciler, step.SlotName, position);
         if (!task.IsCompleted)
         {
             throw new InvalidOperationException("the reconciler did not complete synchronously on the model's endpoint");
@@ -180,6 +179,14 @@ public sealed partial class ModelCluster
         var status = observation.Outcome == ReconcileOutcome.Error ? StepStatus.Failed : StepStatus.Ok;
         return new StepResult(step, status, observation.Detail, observation);
     }
+
+    /// <summary>
+    /// The cluster's one reconciler, built from <see cref="ModelOptions.ReconcilerFactory"/> at the first reconcile step and
+    /// kept for the cluster's whole life, as a real consumer holds one across leader changes: a reconciler that remembered
+    /// anything from an earlier call (the leader, a session) is run as it would be in production.
+    /// </summary>
+    private ISlotReconciler Reconciler =>
+        _reconciler ??= Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
 
     private int LeaderTimeline()
     {

@@ -3,6 +3,7 @@ namespace PatroniModel.Exploration.Properties;
 /// <summary>The labels of the properties checked after every step (the README's "Properties"), as counterexamples print them.</summary>
 public static class PropertyLabels
 {
+    public const string CurrentLeader = "current leader";
     public const string GapExactness = "gap exactness";
     public const string NoFalseAlarm = "no false alarm";
     public const string Duplicates = "duplicates";
@@ -19,7 +20,7 @@ public static class PropertyLabels
     public const string Crash = "crash";
 
     public static IReadOnlyList<string> All { get; } =
-        [GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots];
+        [CurrentLeader, GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots];
 }
 
 /// <summary>A property that did not hold after step <paramref name="StepIndex"/>: its label and one line saying why.</summary>

@@ -9,7 +9,7 @@ namespace PatroniModel.Exploration.Properties;
 
 /// <summary>
 /// The ground truth for a <c>reconcile</c> step, judged once per step for the properties that read the reconciler's report
-/// (gap exactness, no false alarm, duplicates, divergence, failover slots): the cluster's state, not the reconciler's: the
+/// (current leader, gap exactness, no false alarm, duplicates, divergence, failover slots): the cluster's state, not the reconciler's: the
 /// slot's <c>confirmed_flush_lsn</c> on the leader in the observation before the step (was it there, where), the new slot's
 /// position in the observation after it (a fresh slot's confirmed_flush_lsn is its consistent point), the consumer's last
 /// confirmed position and timeline, and the leader's timeline history (where the consumer's timeline ended).
@@ -36,6 +36,13 @@ public sealed class ReconcileTruth(RunRecord run)
         {
             return null;
         }
+        if (before.Leader != after.Leader)
+        {
+            // A reconcile takes no time on a simulated cluster, so the leader key cannot move during one: every report is
+            // judged against the member that held the key throughout the step.
+            return new PropertyViolation(PropertyLabels.CurrentLeader, index,
+                $"the leader key moved from {Show(before.Leader)} to {Show(after.Leader)} during a reconcile step, which takes no time on a simulated cluster");
+        }
         var leader = before.LeaderMember;
         if (report.Outcome == ReconcileOutcome.Error)
         {
@@ -44,15 +51,17 @@ public sealed class ReconcileTruth(RunRecord run)
                     $"the reconciler failed ({report.Detail}) although {leader.Name} was a healthy, writable leader")
                 : null;
         }
+        PropertyViolation Fail(string label, string expected) =>
+            new(label, index, $"expected {expected}; the reconciler reported: {report}");
         if (leader is null || report.Leader != leader.Name)
         {
-            // Leadership moved during the step (or the cluster had no leader key): no ground truth to compare with.
-            return null;
+            // A reconciler that remembered an earlier leader (or session) reports on a member that no longer leads.
+            return Fail(PropertyLabels.CurrentLeader, leader is null
+                ? "an error: no member held the leader key"
+                : $"a report on {leader.Name}, which held the leader key throughout the step");
         }
         var consumer = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == reconcile.SlotName);
         var confirmed = reconcile.LastConfirmed ?? consumer?.LastConfirmed;
-        PropertyViolation Fail(string label, string expected) =>
-            new(label, index, $"expected {expected}; the reconciler reported: {report}");
 
         if (report.LastConfirmed != confirmed)
         {
@@ -173,6 +182,12 @@ public sealed class DuplicatesProperty(ReconcileTruth truth) : ReconcileProperty
 public sealed class DivergenceProperty(ReconcileTruth truth) : ReconcileProperty(truth)
 {
     public override string Label => PropertyLabels.Divergence;
+}
+
+/// <summary>Current leader: every reconcile report is about the member that held the leader key during the step.</summary>
+public sealed class CurrentLeaderProperty(ReconcileTruth truth) : ReconcileProperty(truth)
+{
+    public override string Label => PropertyLabels.CurrentLeader;
 }
 
 /// <summary>Failover slots (PostgreSQL 17, synchronized_standby_slots): a consumer never decodes WAL that a promoted standby lacks.</summary>

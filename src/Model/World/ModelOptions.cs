@@ -9,7 +9,11 @@ public sealed record ModelOptions
 {
     public static ModelOptions Default { get; } = new();
 
-    /// <summary>The reconciler a Reconcile step runs; default: the product's <see cref="SlotReconciler"/>. The property suite plants wrong ones here.</summary>
+    /// <summary>
+    /// Builds the reconciler Reconcile steps run, once per cluster at its first reconcile (the cluster keeps it, as a real
+    /// consumer keeps one across leader changes); default: the product's <see cref="SlotReconciler"/>. The property suite
+    /// plants wrong ones here.
+    /// </summary>
     public Func<IPatroniEndpoint, ISlotReconciler>? ReconcilerFactory { get; init; }
 
     /// <summary>

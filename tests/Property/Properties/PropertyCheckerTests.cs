@@ -10,7 +10,7 @@ using Xunit;
 
 namespace PatroniModel.Tests.Property.Properties;
 
-/// <summary>The cluster-side properties (5 to 8) on hand-built observations: each can fail, and each allows what Patroni documents.</summary>
+/// <summary>The properties on hand-built observations: each can fail, and each allows what Patroni documents.</summary>
 public sealed class PropertyCheckerTests
 {
     private sealed class FixedCluster(ClusterConfig config, IReadOnlyList<TimelineEnd>? history = null) : ISimulatedCluster
@@ -143,6 +143,45 @@ public sealed class PropertyCheckerTests
         // When / Then past it: violated
         var late = healed with { AtMilliseconds = 30_000 };
         Assert.Equal(PropertyLabels.Liveness, checker.Check(2, new Wait(20), StepResult.Ok(new Wait(20)), soon, late)?.Label);
+    }
+
+    [Fact]
+    public void CurrentLeader_AReportOnAMemberThatDoesNotHoldTheLeaderKey_IsViolated()
+    {
+        // Given pg2 holds the leader key and the slot, pg1 (the ex-leader) holds a copy at the consumer's position
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var slot = new SlotObservation("s1", new Lsn(0x2000), new Lsn(0x2000));
+        var before = new Observation(0, "pg2",
+            [Member("pg1", false, 1, 0x3000, false) with { Slots = [slot] }, Member("pg2", true, 2, 0x3000, true) with { Slots = [slot] }],
+            [new ConsumerPosition("s1", new Lsn(0x2000), 2)], 0, []);
+        checker.Start(before);
+        var onPg1 = new ReconcileObservation("s1", ReconcileOutcome.Found, "pg1", new Lsn(0x2000), new Lsn(0x2000), null, null, 0, 0, null, false);
+
+        // When the reconciler reports the slot found on pg1
+        var violation = checker.Check(0, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", onPg1), before, before);
+
+        // Then the report is judged, and it is about the wrong member
+        Assert.Equal(PropertyLabels.CurrentLeader, violation?.Label);
+
+        // And the same report on pg2 holds
+        var onPg2 = onPg1 with { Leader = "pg2" };
+        Assert.Null(checker.Check(1, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", onPg2), before, before));
+    }
+
+    [Fact]
+    public void CurrentLeader_AReportWhenNoMemberHeldTheLeaderKey_IsViolated()
+    {
+        // Given no member holds the leader key
+        var checker = new PropertyChecker(new FixedCluster(Config));
+        var before = At(0, null, Member("pg1", false, 1, 0x3000, false), Member("pg2", false, 1, 0x3000, false));
+        checker.Start(before);
+        var report = new ReconcileObservation("s1", ReconcileOutcome.Created, "pg1", null, new Lsn(0x3000), null, null, 0, 0, null, false);
+
+        // When the reconciler reports a slot created on pg1
+        var violation = checker.Check(0, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", report), before, before);
+
+        // Then
+        Assert.Equal(PropertyLabels.CurrentLeader, violation?.Label);
     }
 
     [Fact]

@@ -16,6 +16,25 @@ public static class WrongReconcilers
     /// <summary>Checks existence only: a slot that is there is Found, even when it was re-created past the consumer (patroni issue 1056).</summary>
     public static ISlotReconciler ExistenceOnly(IPatroniEndpoint endpoint) => new ExistenceOnlyReconciler(endpoint);
 
+    /// <summary>
+    /// Remembers the leader from its first call: every later call asks Patroni nothing and reconciles on that member, as a
+    /// consumer that cached its connection would. Passes every test that builds a new reconciler per call.
+    /// </summary>
+    public static ISlotReconciler CachedLeader(IPatroniEndpoint endpoint) => new SlotReconciler(new FirstLeaderEndpoint(endpoint));
+
+    private sealed class FirstLeaderEndpoint(IPatroniEndpoint endpoint) : IPatroniEndpoint
+    {
+        private PatroniClusterView? first;
+
+        public async Task<PatroniClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
+            first ??= await endpoint.GetClusterAsync(cancellationToken);
+
+        public Task<PatroniSlotConfig> GetSlotConfigAsync(CancellationToken cancellationToken = default) => endpoint.GetSlotConfigAsync(cancellationToken);
+
+        public Task<ILeaderSession> ConnectAsync(PatroniMember leader, CancellationToken cancellationToken = default) =>
+            endpoint.ConnectAsync(leader, cancellationToken);
+    }
+
     private sealed class GapFromRestartLsnReconciler(IPatroniEndpoint endpoint) : ISlotReconciler
     {
         private readonly SlotReconciler inner = new(endpoint);
