@@ -55,11 +55,11 @@ public sealed partial class ModelCluster
     }
 
     /// <summary>The consumer persists the slot's position on <paramref name="member"/> (where it starts reading from).</summary>
-    private void PersistConsumerAt(string slot, string member, string why)
+    private void PersistConsumerAt(string slot, string member, string why, bool replace = false)
     {
         if (Query<SlotAnswer>(MemberRef(member), new FindSlot(slot))?.Slot is { } found)
         {
-            _wiring.Consumer.Tell(new PersistPosition(new ConsumerPosition(slot, found.ConfirmedFlush, Inspect(member).Timeline), why));
+            _wiring.Consumer.Tell(new PersistPosition(new ConsumerPosition(slot, found.ConfirmedFlush, Inspect(member).Timeline), why, replace));
         }
     }
 
@@ -175,6 +175,12 @@ public sealed partial class ModelCluster
         if (ConsumerLedger.ResumesOn(step, observation) is { } leaderName)
         {
             PersistConsumerAt(step.SlotName, leaderName, $"resumed after {observation.Outcome}");
+        }
+        else if (Options.PlantedBugConsumerAdoptsReportedSlot && step.LastConfirmed is null
+                 && observation is { Outcome: ReconcileOutcome.Diverged } or { Outcome: ReconcileOutcome.Found, DuplicateBytes: > 0 }
+                 && observation.Leader is { } adoptedOn)
+        {
+            PersistConsumerAt(step.SlotName, adoptedOn, $"adopted the slot after {observation.Outcome} (planted bug)", replace: true);
         }
         var status = observation.Outcome == ReconcileOutcome.Error ? StepStatus.Failed : StepStatus.Ok;
         return new StepResult(step, status, observation.Detail, observation);

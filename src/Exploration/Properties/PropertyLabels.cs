@@ -13,6 +13,9 @@ public static class PropertyLabels
     public const string Convergence = "convergence";
     public const string Liveness = "liveness";
 
+    /// <summary>Outside a consume the consumer's persisted position never moves back, and a divergence is never reported as anything else.</summary>
+    public const string PersistedPosition = "persisted position";
+
     /// <summary>PostgreSQL 17 with synchronized_standby_slots: a consumer never receives WAL a promoted standby lacks.</summary>
     public const string FailoverSlots = "failover slots";
 
@@ -20,7 +23,7 @@ public static class PropertyLabels
     public const string Crash = "crash";
 
     public static IReadOnlyList<string> All { get; } =
-        [CurrentLeader, GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots];
+        [CurrentLeader, GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots, PersistedPosition];
 }
 
 /// <summary>A property that did not hold after step <paramref name="StepIndex"/>: its label and one line saying why.</summary>

@@ -29,6 +29,13 @@ public sealed record ModelOptions
     public bool PlantedBugIgnoreSynchronizedStandbySlots { get; init; }
 
     /// <summary>
+    /// A deliberately wrong consumer (for the persisted-position property's teeth): after a reconcile that found its slot
+    /// behind it or reported a divergence, it persists the slot's position and the leader's timeline as its own (it resumes
+    /// from the slot), moving its position backwards or hiding the phantoms it holds.
+    /// </summary>
+    public bool PlantedBugConsumerAdoptsReportedSlot { get; init; }
+
+    /// <summary>
     /// Replication lag: each WAL record reaches each replica after a delay drawn from the cluster's seeded random in
     /// [0, this] milliseconds (order kept). 0 (the default) streams immediately, as measured on a healthy local network.
     /// </summary>

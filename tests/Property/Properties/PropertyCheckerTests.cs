@@ -185,6 +185,48 @@ public sealed class PropertyCheckerTests
     }
 
     [Fact]
+    public void PersistedPosition_MovingBackOutsideAConsume_IsViolatedButAConsumeMayMoveItBack()
+    {
+        // Given the consumer persisted 0/2000 on s1
+        var leader = Member("pg1", true, 1, 0x3000, true) with { Slots = [new SlotObservation("s1", new Lsn(0x1000), new Lsn(0x1000))] };
+        var at2000 = new Observation(0, "pg1", [leader], [new ConsumerPosition("s1", new Lsn(0x2000), 1)], 0, []);
+        var at1000 = at2000 with { Consumers = [new ConsumerPosition("s1", new Lsn(0x1000), 1)] };
+        var report = new ReconcileObservation("s1", ReconcileOutcome.Found, "pg1", new Lsn(0x2000), new Lsn(0x1000), null, null, 0, 0x1000, null, false);
+
+        // When a consume reads the slot from its own position (behind the consumer's): Then allowed
+        var consuming = new PropertyChecker(new FixedCluster(Config));
+        consuming.Start(at2000);
+        Assert.Null(consuming.Check(0, new Consume("s1"), StepResult.Ok(new Consume("s1")), at2000, at1000));
+
+        // When a reconcile that found the slot behind leaves the consumer at the slot's position: Then violated
+        var reconciling = new PropertyChecker(new FixedCluster(Config));
+        reconciling.Start(at2000);
+        var violation = reconciling.Check(0, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", report), at2000, at1000);
+        Assert.Equal(PropertyLabels.PersistedPosition, violation?.Label);
+        Assert.Contains("moved back from 0/2000/tl1 to 0/1000/tl1 at a 'reconcile' step", violation!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PersistedPosition_AConsumerThatReStampedItsDivergedPositionWithTheLeadersTimeline_IsReportedFound_IsViolated()
+    {
+        // Given the consumer persisted 0/2000 on timeline 1, which ended at 0/1000 in the leader's history (phantoms)
+        var history = new[] { new TimelineEnd(1, new Lsn(0x1000)) };
+        var checker = new PropertyChecker(new FixedCluster(Config, history));
+        var leader = Member("pg2", true, 2, 0x3000, true) with { Slots = [new SlotObservation("s1", new Lsn(0x2000), new Lsn(0x2000))] };
+        var diverged = new Observation(0, "pg2", [leader], [new ConsumerPosition("s1", new Lsn(0x2000), 1)], 0, []);
+        checker.Start(diverged);
+        var restamped = diverged with { Consumers = [new ConsumerPosition("s1", new Lsn(0x2000), 2)] };
+        Assert.Null(checker.Check(0, new Wait(1), StepResult.Ok(new Wait(1)), diverged, restamped));
+
+        // When the consumer, now claiming timeline 2, is reconciled and the slot is at its position
+        var found = new ReconcileObservation("s1", ReconcileOutcome.Found, "pg2", new Lsn(0x2000), new Lsn(0x2000), null, null, 0, 0, null, false);
+        var violation = checker.Check(1, new Reconcile("s1"), new StepResult(new Reconcile("s1"), StepStatus.Ok, "", found), restamped, restamped);
+
+        // Then the divergence it holds may not be reported as found
+        Assert.Equal(PropertyLabels.PersistedPosition, violation?.Label);
+    }
+
+    [Fact]
     public void Divergence_ConsumerPastTheForkButReconcilerSaysFound_IsViolated()
     {
         // Given the consumer confirmed 0/2000 on timeline 1, which ended at 0/1000 in the leader's history
