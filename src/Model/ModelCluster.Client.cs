@@ -9,6 +9,7 @@ using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Wal;
 using CreateSlotStep = PatroniModel.Scenarios.Faults.CreateSlot;
 using DropSlotStep = PatroniModel.Scenarios.Faults.DropSlot;
 
@@ -155,6 +156,13 @@ public sealed partial class ModelCluster
         if (LeaderForSql(out var why) is not { } leader)
         {
             return StepResult.Refused(step, why);
+        }
+        // Real WAL never gets near 2^64 (at 1 GB/s it takes 585 years); the model's stops 2 GiB short of it, room for any records after.
+        var end = Inspect(leader).EndLsn;
+        var limit = ClusterConfig.MaxInitialWal.Value + (1UL << 31);
+        if ((ulong)bytes > limit || end.Value > limit - (ulong)bytes)
+        {
+            return StepResult.Refused(step, $"{bytes} B past {end} would leave the model's WAL space (it ends at {new Lsn(limit)})");
         }
         var answer = Query<MemberAnswer>(MemberRef(leader), new AppendWal(kind, bytes))!;
         return answer.Ok ? StepResult.Ok(step, answer.Detail) : StepResult.Refused(step, answer.Detail);

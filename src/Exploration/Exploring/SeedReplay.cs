@@ -10,14 +10,21 @@ public enum SequenceFamily
 {
     Default,
     FailoverSlots,
+
+    /// <summary>WAL starting near a digit boundary of <c>X/Y</c> (<see cref="Explorer.WalBoundaryArbitrary"/>).</summary>
+    WalBoundaries,
 }
 
 /// <summary>Regenerates the sequence FsCheck generated for a property failure's <c>seed,gamma,size</c>.</summary>
 public static class SeedReplay
 {
-    /// <summary>The arbitrary of <paramref name="family"/> (<see cref="Explorer.Arbitrary"/> or <see cref="Explorer.FailoverSlotArbitrary"/>).</summary>
-    public static Arbitrary<Sequence> ArbitraryOf(SequenceFamily family) =>
-        family == SequenceFamily.FailoverSlots ? Explorer.FailoverSlotArbitrary : Explorer.Arbitrary;
+    /// <summary>The arbitrary of <paramref name="family"/>.</summary>
+    public static Arbitrary<Sequence> ArbitraryOf(SequenceFamily family) => family switch
+    {
+        SequenceFamily.FailoverSlots => Explorer.FailoverSlotArbitrary,
+        SequenceFamily.WalBoundaries => Explorer.WalBoundaryArbitrary,
+        _ => Explorer.Arbitrary,
+    };
 
     /// <summary>
     /// The sequence FsCheck generated for <paramref name="text"/> (<c>seed,gamma,size</c> as a property failure prints it):

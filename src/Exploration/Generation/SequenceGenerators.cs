@@ -5,6 +5,7 @@ using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.Exploration.Generation;
 
@@ -64,6 +65,27 @@ public static class SequenceGenerators
             from synchronizedStandbySlots in Gen.Elements(true, false)
             from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
             from sequence in SequenceOf(config with { PostgresMajor = 17, SynchronizedStandbySlots = synchronizedStandbySlots }, length, healingTail: true)
+            select sequence);
+
+    /// <summary>
+    /// WAL starts just below the points where <c>X/Y</c> gains a digit: 0/FFFFF00 (to 0/10000000), 0/FFFFFF00 and 0/FFFFFFF0
+    /// (to 1/0, after which the low part is short again), F/FFFFFF00 (to 10/0). Across them the text and the numeric order of
+    /// LSNs differ, so a comparison done on strings anywhere fails there.
+    /// </summary>
+    public static ImmutableArray<Lsn> WalBoundaryStarts { get; } =
+        [new(0x0FFFFF00), new(0xFFFFFF00), new(0xFFFFFFF0), new(0xF_FFFFFF00)];
+
+    /// <summary>
+    /// The sequences of <see cref="Sequences()"/> on a cluster whose WAL starts near a digit boundary
+    /// (<see cref="WalBoundaryStarts"/>, carried in the sequence as <c>initial_wal</c>, so a sequence replays from its seed and
+    /// its file). A separate generator, so the default run's seeds keep giving the sequences they always gave.
+    /// </summary>
+    public static Gen<Sequence> WalBoundarySequences() =>
+        Gen.Sized(size =>
+            from start in Gen.Elements(WalBoundaryStarts.AsEnumerable())
+            from config in Configs()
+            from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
+            from sequence in SequenceOf(config with { InitialWal = start }, length, healingTail: true)
             select sequence);
 
     /// <summary>Sequences whose length grows with FsCheck's size (4 to about 36 steps plus the healing tail).</summary>
