@@ -13,6 +13,9 @@ public enum SequenceFamily
 
     /// <summary>WAL starting near a digit boundary of <c>X/Y</c> (<see cref="Explorer.WalBoundaryArbitrary"/>).</summary>
     WalBoundaries,
+
+    /// <summary><c>reconcile ... last_confirmed</c> probes before and after every slot (<see cref="Explorer.ProbeArbitrary"/>).</summary>
+    Probes,
 }
 
 /// <summary>Regenerates the sequence FsCheck generated for a property failure's <c>seed,gamma,size</c>.</summary>
@@ -23,6 +26,7 @@ public static class SeedReplay
     {
         SequenceFamily.FailoverSlots => Explorer.FailoverSlotArbitrary,
         SequenceFamily.WalBoundaries => Explorer.WalBoundaryArbitrary,
+        SequenceFamily.Probes => Explorer.ProbeArbitrary,
         _ => Explorer.Arbitrary,
     };
 

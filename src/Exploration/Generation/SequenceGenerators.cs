@@ -88,6 +88,30 @@ public static class SequenceGenerators
             from sequence in SequenceOf(config with { InitialWal = start }, length, healingTail: true)
             select sequence);
 
+    /// <summary>
+    /// The sequences of <see cref="Sequences()"/> with <c>reconcile ... last_confirmed</c> probes before half of their
+    /// reconciles: one from before every slot (the initial WAL; slots are created past it), or one from after every slot
+    /// (4 GiB past it, further than any sequence moves WAL), which on a missing slot is the re-created-without-gap case that
+    /// plain reconciles never reach (creating a slot writes a record, so a re-created slot always starts past the consumer).
+    /// A probe hands the reconciler its own position and moves nothing, but it re-creates a missing slot as any reconcile
+    /// does. A separate generator, so the default run's seeds keep giving the sequences they always gave.
+    /// </summary>
+    public static Gen<Sequence> ProbeSequences() =>
+        from sequence in Sequences()
+        from steps in Gen.CollectToList(sequence.Steps, step => step is Reconcile { LastConfirmed: null } reconcile
+            ? Gen.Frequency(
+                (2, Gen.Constant((IReadOnlyList<Step>)[reconcile])),
+                (1, Gen.Constant((IReadOnlyList<Step>)[reconcile with { LastConfirmed = ProbeBeforeEverySlot(sequence.Config) }, reconcile])),
+                (1, Gen.Constant((IReadOnlyList<Step>)[reconcile with { LastConfirmed = ProbeAfterEverySlot(sequence.Config) }, reconcile])))
+            : Gen.Constant((IReadOnlyList<Step>)[step]))
+        select sequence with { Steps = [.. steps.SelectMany(s => s)] };
+
+    /// <summary>A position before every slot of a sequence on <paramref name="config"/>: where its WAL starts.</summary>
+    public static Lsn ProbeBeforeEverySlot(ClusterConfig config) => config.InitialWal ?? Model.Postgres.WalSizes.Initial;
+
+    /// <summary>A position after every slot of a sequence on <paramref name="config"/>: 4 GiB past where its WAL starts.</summary>
+    public static Lsn ProbeAfterEverySlot(ClusterConfig config) => ProbeBeforeEverySlot(config).Plus(1L << 32);
+
     /// <summary>Sequences whose length grows with FsCheck's size (4 to about 36 steps plus the healing tail).</summary>
     public static Gen<Sequence> Sequences() =>
         Gen.Sized(size =>

@@ -60,8 +60,12 @@ public sealed class ReconcileTruth(RunRecord run)
                 ? "an error: no member held the leader key"
                 : $"a report on {leader.Name}, which held the leader key throughout the step");
         }
-        var consumer = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == reconcile.SlotName);
-        var confirmed = reconcile.LastConfirmed ?? consumer?.LastConfirmed;
+        // The position the reconciler was handed: a probe's own (read on its timeline, else on the leader's), else the persisted one.
+        var persisted = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == reconcile.SlotName);
+        var consumer = reconcile.LastConfirmed is { } probe
+            ? new ConsumerPosition(reconcile.SlotName, probe, reconcile.Timeline ?? leader.Timeline)
+            : persisted;
+        var confirmed = consumer?.LastConfirmed;
 
         if (report.LastConfirmed != confirmed)
         {
