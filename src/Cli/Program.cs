@@ -10,7 +10,7 @@ public static class Program
 {
     public const string Usage =
         "usage: patroni-model " + ExploreCommand.Usage + "\n" +
-        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17] [--real]\n" +
+        "       patroni-model replay <sequence.json> [--real] | replay --seed <seed,gamma,size> [--postgres 17 | --family wal-boundaries|probes] [--real]\n" +
         "       patroni-model " + ConformCommand.Usage + "\n" +
         "       patroni-model " + BenchCommand.Usage + "\n" +
         "       patroni-model audit --patroni URL[,URL...] [--json] | ensure SLOT --patroni URL... --plugin P ... | exporter --patroni URL...\n" +

@@ -17,7 +17,7 @@ namespace PatroniModel.Cli.Commands;
 /// </summary>
 public static class ExploreCommand
 {
-    public const string Usage = "explore [--seed S] [--runs N] [--postgres 17] [--workers W] [--shard i/n] [--out DIR] | explore merge DIR...";
+    public const string Usage = "explore [--seed S] [--runs N] [--postgres 17 | --family wal-boundaries|probes] [--workers W] [--shard i/n] [--out DIR] | explore merge DIR...";
 
     public static Task<int> RunAsync(string[] args)
     {
@@ -25,13 +25,13 @@ public static class ExploreCommand
         {
             return Task.FromResult(Merge(args[1..]));
         }
-        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs", "--postgres", "--workers", "--shard", "--out" });
+        var options = new Options(args, new HashSet<string>(), new HashSet<string> { "--seed", "--runs", "--postgres", "--family", "--workers", "--shard", "--out" });
         if (options.Positional.Count > 0)
         {
             throw new UsageException($"explore takes no argument '{options.Positional[0]}' ({Usage})");
         }
         var family = Family(options);
-        var generatorName = family == SequenceFamily.FailoverSlots ? "postgres 17" : "postgres 15";
+        var generatorName = SequenceFamilyNames.GeneratorOf(family);
         var runs = options.Int("--runs", ExplorationSettings.DefaultRuns, max: 100_000_000);
         var workers = options.Int("--workers", Environment.ProcessorCount, max: 256);
         var shard = options.String("--shard") is { } shardText
@@ -60,7 +60,14 @@ public static class ExploreCommand
             interrupt.Cancel();
         });
         var slice = shard.Count > 1 ? $" (shard {shard}: sequences {shard.Start(runs)}..{shard.End(runs) - 1})" : "";
-        Console.WriteLine($"exploring {runs} {(generatorName == "postgres 17" ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
+        var kind = family switch
+        {
+            SequenceFamily.FailoverSlots => "PostgreSQL 17 failover-slot ",
+            SequenceFamily.WalBoundaries => "WAL boundary ",
+            SequenceFamily.Probes => "probe ",
+            _ => "",
+        };
+        Console.WriteLine($"exploring {runs} {kind}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
 
         ExplorationReport report;
         try
@@ -87,7 +94,7 @@ public static class ExploreCommand
         Console.WriteLine(report.Summary() + string.Create(CultureInfo.InvariantCulture,
             $" ({report.Rate:F0} sequences/s, {report.VirtualMilliseconds / 1000.0 / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}x virtual time)"));
         Console.WriteLine($"seed {settings.SeedText}; repeat with: {summary.Command()}"
-            + (report.Failure is { } f ? $"; replay the failure with: patroni-model replay --seed {f.Replay}{(generatorName == "postgres 17" ? " --postgres 17" : "")}" : ""));
+            + (report.Failure is { } f ? $"; replay the failure with: patroni-model replay --seed {f.Replay}{SequenceFamilyNames.FlagsOf(family)}" : ""));
         if (outDirectory is not null)
         {
             Console.WriteLine($"summary: {Path.Combine(outDirectory, ExplorationSummary.FileName)}");
@@ -95,13 +102,28 @@ public static class ExploreCommand
         return Task.FromResult(report.Stopped ? ExitCodes.Interrupted : report.Failure is null ? ExitCodes.Ok : ExitCodes.Failure);
     }
 
-    /// <summary>The generator <c>--postgres</c> picks: 15 (the default) or 17 (failover slots).</summary>
-    internal static SequenceFamily Family(Options options) => options.String("--postgres") switch
+    /// <summary>
+    /// The generator <c>--postgres</c> picks (15, the default, or 17: failover slots), or on PostgreSQL 15 <c>--family</c>
+    /// (<c>wal-boundaries</c>: WAL starting near a digit boundary; <c>probes</c>: <c>last_confirmed</c> probes).
+    /// </summary>
+    internal static SequenceFamily Family(Options options)
     {
-        null or "15" => SequenceFamily.Default,
-        "17" => SequenceFamily.FailoverSlots,
-        var other => throw new UsageException($"--postgres must be 15 or 17, got '{other}'"),
-    };
+        var postgres = options.String("--postgres") switch
+        {
+            null or "15" => SequenceFamily.Default,
+            "17" => SequenceFamily.FailoverSlots,
+            var other => throw new UsageException($"--postgres must be 15 or 17, got '{other}'"),
+        };
+        if (options.String("--family") is not { } name)
+        {
+            return postgres;
+        }
+        var family = SequenceFamilyNames.FromFamilyFlag(name)
+                     ?? throw new UsageException($"--family must be {string.Join(", ", SequenceFamilyNames.FamilyFlags)}, got '{name}'");
+        return postgres == SequenceFamily.FailoverSlots && family != SequenceFamily.Default
+            ? throw new UsageException($"--family {name} runs on postgres 15; leave out --postgres 17")
+            : family == SequenceFamily.Default ? postgres : family;
+    }
 
     private static ExplorationReport WithProgress(ExplorationSettings settings, Explorer explorer, SequenceFamily family, CancellationToken cancellationToken)
     {

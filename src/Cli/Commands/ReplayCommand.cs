@@ -21,7 +21,7 @@ public static class ReplayCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres" });
+        var options = new Options(args, new HashSet<string> { "--real" }, new HashSet<string> { "--seed", "--artifacts", "--postgres", "--family" });
         var (sequence, source) = Load(options);
         var directory = ArtifactFolder.Create("replay", DateTimeOffset.UtcNow, options.String("--artifacts"));
         var output = new ProgressOutput();

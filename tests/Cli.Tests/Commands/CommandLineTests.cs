@@ -131,6 +131,25 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Explore_WithAFamily_ExploresItAndRejectsUnknownOnesAndPostgres17()
+    {
+        var (exit, output, _) = await RunAsync("explore", "--seed", "7", "--runs", "20", "--family", "wal-boundaries", "--workers", "1");
+        var (probeExit, probeOutput, _) = await RunAsync("explore", "--seed", "7", "--runs", "20", "--family", "probes", "--workers", "1");
+        var (badExit, _, badError) = await RunAsync("explore", "--family", "edges");
+        var (mixedExit, _, mixedError) = await RunAsync("explore", "--family", "probes", "--postgres", "17");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("exploring 20 WAL boundary sequences on the model, seed 7", output, StringComparison.Ordinal);
+        Assert.Contains("repeat with: patroni-model explore --seed 7 --runs 20 --family wal-boundaries", output, StringComparison.Ordinal);
+        Assert.True(probeExit == 0, probeOutput);
+        Assert.Contains("exploring 20 probe sequences on the model, seed 7", probeOutput, StringComparison.Ordinal);
+        Assert.Equal(2, badExit);
+        Assert.Equal("patroni-model: --family must be default, wal-boundaries, probes, got 'edges'", badError.TrimEnd());
+        Assert.Equal(2, mixedExit);
+        Assert.Equal("patroni-model: --family probes runs on postgres 15; leave out --postgres 17", mixedError.TrimEnd());
+    }
+
+    [Fact]
     public async Task Replay_OfAMissingFile_ExitsTwo()
     {
         var (exit, _, error) = await RunAsync("replay", Path.Combine(workDirectory, "missing.json"));
