@@ -74,7 +74,7 @@ public sealed class PersistedPositionProperty(RunRecord run) : IProperty
             return null;
         }
         IReadOnlyList<TimelineEnd>? history = null;
-        foreach (var position in held.Where(p => p.Timeline < leader.Timeline))
+        foreach (var position in held.Where(p => p.Timeline != leader.Timeline))
         {
             history ??= run.Cluster.TimelineHistory(leader.Name, leader.Timeline);
             if (history is null)

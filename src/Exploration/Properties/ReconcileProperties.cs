@@ -72,8 +72,9 @@ public sealed class ReconcileTruth(RunRecord run)
             return Fail(PropertyLabels.GapExactness, $"the consumer's last confirmed position {Show(confirmed)} to be the one measured from");
         }
 
-        // Property 4: the consumer confirmed past the point where its timeline ended in the leader's history.
-        if (confirmed is { } position && consumer is { } c && c.Timeline < leader.Timeline)
+        // Property 4: the consumer confirmed past the point where its timeline ended in the leader's history (a timeline the
+        // history lacks, a sibling branch or one newer than the leader's, diverged at an unknown point).
+        if (confirmed is { } position && consumer is { } c && c.Timeline != leader.Timeline)
         {
             if (run.Cluster.TimelineHistory(leader.Name, leader.Timeline) is not { } history)
             {

@@ -227,6 +227,26 @@ public sealed class PropertyCheckerTests
     }
 
     [Fact]
+    public void Divergence_AProbeOnATimelineNewerThanTheLeaders_IsDivergedAtAnUnknownPoint()
+    {
+        // Given pg2 leads on timeline 2 with the slot at 0/2000
+        var checker = new PropertyChecker(new FixedCluster(Config, [new TimelineEnd(1, new Lsn(0x1000))]));
+        var leader = Member("pg2", true, 2, 0x3000, true) with { Slots = [new SlotObservation("s1", new Lsn(0x2000), new Lsn(0x2000))] };
+        var before = new Observation(0, "pg2", [leader], [], 0, []);
+        checker.Start(before);
+        var probe = new Reconcile("s1", new Lsn(0x2000), 3);
+        var diverged = new ReconcileObservation("s1", ReconcileOutcome.Diverged, "pg2", new Lsn(0x2000), new Lsn(0x2000), null, null, 0, 0, null, false);
+
+        // When a probe from timeline 3 is reported diverged (fork unknown), and then found
+        var asDiverged = checker.Check(0, probe, new StepResult(probe, StepStatus.Ok, "", diverged), before, before);
+        var asFound = checker.Check(1, probe, new StepResult(probe, StepStatus.Ok, "", diverged with { Outcome = ReconcileOutcome.Found }), before, before);
+
+        // Then diverged holds, as the reconciler documents it, and found is a missed divergence
+        Assert.Null(asDiverged);
+        Assert.Equal(PropertyLabels.Divergence, asFound?.Label);
+    }
+
+    [Fact]
     public void Divergence_ConsumerPastTheForkButReconcilerSaysFound_IsViolated()
     {
         // Given the consumer confirmed 0/2000 on timeline 1, which ended at 0/1000 in the leader's history
