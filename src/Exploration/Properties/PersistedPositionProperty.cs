@@ -32,10 +32,16 @@ public sealed class PersistedPositionProperty(RunRecord run) : IProperty
         }
         Remember(step.Before);
         var violation = MovedBack(step.Index, current, step.Before, step.After) ?? HiddenDivergence(step.Index, current, step.Result!, step.Before);
-        if (step.Result?.Status == StepStatus.Ok && current is Consume or CreateSlotStep)
+        var restarted = current switch
+        {
+            Consume consume => consume.SlotName,
+            CreateSlotStep create => create.SlotName,
+            _ => null,
+        };
+        if (step.Result?.Status == StepStatus.Ok && restarted is not null)
         {
             // The client read from the slot (or made a new one): what the consumer holds now starts there.
-            _heldSince.Remove(current is Consume c ? c.SlotName : ((CreateSlotStep)current).SlotName);
+            _heldSince.Remove(restarted);
         }
         Remember(step.After);
         return violation;
