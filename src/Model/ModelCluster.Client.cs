@@ -9,6 +9,7 @@ using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
+using PatroniModel.Scenarios.Wal;
 using CreateSlotStep = PatroniModel.Scenarios.Faults.CreateSlot;
 using DropSlotStep = PatroniModel.Scenarios.Faults.DropSlot;
 
@@ -55,11 +56,11 @@ public sealed partial class ModelCluster
     }
 
     /// <summary>The consumer persists the slot's position on <paramref name="member"/> (where it starts reading from).</summary>
-    private void PersistConsumerAt(string slot, string member, string why)
+    private void PersistConsumerAt(string slot, string member, string why, bool replace = false)
     {
         if (Query<SlotAnswer>(MemberRef(member), new FindSlot(slot))?.Slot is { } found)
         {
-            _wiring.Consumer.Tell(new PersistPosition(new ConsumerPosition(slot, found.ConfirmedFlush, Inspect(member).Timeline), why));
+            _wiring.Consumer.Tell(new PersistPosition(new ConsumerPosition(slot, found.ConfirmedFlush, Inspect(member).Timeline), why, replace));
         }
     }
 
@@ -156,6 +157,13 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, why);
         }
+        // Real WAL never gets near 2^64 (at 1 GB/s it takes 585 years); the model's stops 2 GiB short of it, room for any records after.
+        var end = Inspect(leader).EndLsn;
+        var limit = ClusterConfig.MaxInitialWal.Value + (1UL << 31);
+        if ((ulong)bytes > limit || end.Value > limit - (ulong)bytes)
+        {
+            return StepResult.Refused(step, $"{bytes} B past {end} would leave the model's WAL space (it ends at {new Lsn(limit)})");
+        }
         var answer = Query<MemberAnswer>(MemberRef(leader), new AppendWal(kind, bytes))!;
         return answer.Ok ? StepResult.Ok(step, answer.Detail) : StepResult.Refused(step, answer.Detail);
     }
@@ -166,8 +174,7 @@ public sealed partial class ModelCluster
         var consumer = Query<ConsumerInspection>(_wiring.Consumer, InspectConsumer.Instance)!;
         var persisted = consumer.Positions.FirstOrDefault(p => p.Slot == step.SlotName);
         var position = ConsumerLedger.PositionFor(step, persisted, LeaderTimeline);
-        var reconciler = Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
-        var task = ReconcileStepRunner.RunAsync(reconciler, step.SlotName, position);
+        var task = ReconcileStepRunner.RunAsync(Reconciler, step.SlotName, position);
         if (!task.IsCompleted)
         {
             throw new InvalidOperationException("the reconciler did not complete synchronously on the model's endpoint");
@@ -177,9 +184,23 @@ public sealed partial class ModelCluster
         {
             PersistConsumerAt(step.SlotName, leaderName, $"resumed after {observation.Outcome}");
         }
+        else if (Options.PlantedBugConsumerAdoptsReportedSlot && step.LastConfirmed is null
+                 && observation is { Outcome: ReconcileOutcome.Diverged } or { Outcome: ReconcileOutcome.Found, DuplicateBytes: > 0 }
+                 && observation.Leader is { } adoptedOn)
+        {
+            PersistConsumerAt(step.SlotName, adoptedOn, $"adopted the slot after {observation.Outcome} (planted bug)", replace: true);
+        }
         var status = observation.Outcome == ReconcileOutcome.Error ? StepStatus.Failed : StepStatus.Ok;
         return new StepResult(step, status, observation.Detail, observation);
     }
+
+    /// <summary>
+    /// The cluster's one reconciler, built from <see cref="ModelOptions.ReconcilerFactory"/> at the first reconcile step and
+    /// kept for the cluster's whole life, as a real consumer holds one across leader changes: a reconciler that remembered
+    /// anything from an earlier call (the leader, a session) is run as it would be in production.
+    /// </summary>
+    private ISlotReconciler Reconciler =>
+        _reconciler ??= Options.ReconcilerFactory is { } factory ? factory(Endpoint) : new SlotReconciler(Endpoint);
 
     private int LeaderTimeline()
     {

@@ -5,6 +5,7 @@ using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Runtime;
 using PatroniModel.Model.World;
 using PatroniModel.Reconciler.Endpoints;
+using PatroniModel.Reconciler.Slots;
 using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
@@ -32,6 +33,7 @@ public sealed partial class ModelCluster : ICluster, IDisposable
     private readonly ReplyBox _box = new();
     private readonly IActorRef _root;
     private readonly ImmutableArray<string> _names;
+    private ISlotReconciler? _reconciler;
     private bool _disposed;
 
     internal ModelCluster(ModelRuntime runtime, ClusterConfig config, int seed, ModelOptions options)

@@ -28,6 +28,7 @@ public static class ExploreCommand
             "seed, or seed,gamma, of the run (whole numbers from 0 to 18446744073709551615; default: a fresh seed, printed)", text => ParseSeed(text));
         var runs = Options.WholeNumber("--runs", "N", "how many sequences to generate and check", ExplorationSettings.DefaultRuns, 1, 100_000_000);
         var postgres = PostgresOption("the generator: 15, or 17 for the PostgreSQL 17 failover-slot sequences");
+        var familyOption = FamilyOption();
         var workers = Options.WholeNumber("--workers", "W", "threads, each with its own model runtime; the default is one per core", Environment.ProcessorCount, 1, 256);
         var shard = ShardOption("explore the i-th of n contiguous slices of the run");
         var outDirectory = Options.Text("--out", "DIR", "write DIR/summary.json (what explore merge reads)");
@@ -36,9 +37,9 @@ public static class ExploreCommand
             + "The same seed and run count explore the same sequences and print the same counts and failure whatever the workers.",
             ExitCodeText)
         {
-            seed, runs, postgres, workers, shard, outDirectory, MergeCommand(),
+            seed, runs, postgres, familyOption, workers, shard, outDirectory, MergeCommand(),
         };
-        command.SetAction(parse => Run(parse.GetValue(seed) ?? ParseSeed(null), parse.GetValue(runs), Family(parse.GetValue(postgres)),
+        command.SetAction(parse => Run(parse.GetValue(seed) ?? ParseSeed(null), parse.GetValue(runs), Family(parse.GetValue(postgres), parse.GetValue(familyOption)),
             parse.GetValue(workers), parse.GetValue(shard) ?? Shard.Whole, parse.GetValue(outDirectory)));
         return command;
     }
@@ -54,6 +55,30 @@ public static class ExploreCommand
 
     /// <summary>The generator of a <c>--postgres</c> major version: 15 (the default) or 17 (failover slots).</summary>
     internal static SequenceFamily Family(int postgres) => postgres == 17 ? SequenceFamily.FailoverSlots : SequenceFamily.Default;
+
+    /// <summary><c>--family wal-boundaries|probes</c>, shared by explore and replay: a PostgreSQL 15 sequence family other than the default.</summary>
+    internal static Option<string?> FamilyOption()
+    {
+        var option = Options.Text("--family", "NAME",
+            $"on postgres 15, another sequence family: wal-boundaries (WAL starting near a digit boundary) or probes (reconcile last_confirmed probes); one of {string.Join(", ", SequenceFamilyNames.FamilyFlags)}");
+        option.CompletionSources.Add([.. SequenceFamilyNames.FamilyFlags]);
+        return option;
+    }
+
+    /// <summary>The generator <c>--postgres</c> and <c>--family</c> pick together; a family other than the default runs on postgres 15 only.</summary>
+    internal static SequenceFamily Family(int postgres, string? familyName)
+    {
+        var byVersion = Family(postgres);
+        if (familyName is null)
+        {
+            return byVersion;
+        }
+        var family = SequenceFamilyNames.FromFamilyFlag(familyName)
+                     ?? throw new UsageException($"--family must be {string.Join(", ", SequenceFamilyNames.FamilyFlags)}, got '{familyName}'");
+        return byVersion == SequenceFamily.FailoverSlots && family != SequenceFamily.Default
+            ? throw new UsageException($"--family {familyName} runs on postgres 15; leave out --postgres 17")
+            : family == SequenceFamily.Default ? byVersion : family;
+    }
 
     /// <summary><c>--shard i/n</c>, shared by explore and conform.</summary>
     internal static Option<Shard?> ShardOption(string description) => Options.Parsed<Shard?>("--shard", "i/n", $"{description} (0 <= i < n <= 100000)",
@@ -73,7 +98,7 @@ public static class ExploreCommand
 
     private static int Run((ulong Seed, ulong? Gamma) seedAndGamma, int runs, SequenceFamily family, int workers, Shard shard, string? outDirectory)
     {
-        var generatorName = family == SequenceFamily.FailoverSlots ? "postgres 17" : "postgres 15";
+        var generatorName = SequenceFamilyNames.GeneratorOf(family);
         if (outDirectory is not null)
         {
             PrepareOut(outDirectory);
@@ -96,7 +121,14 @@ public static class ExploreCommand
             interrupt.Cancel();
         });
         var slice = shard.Count > 1 ? $" (shard {shard}: sequences {shard.Start(runs)}..{shard.End(runs) - 1})" : "";
-        Console.WriteLine($"exploring {runs} {(generatorName == "postgres 17" ? "PostgreSQL 17 failover-slot " : "")}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
+        var kind = family switch
+        {
+            SequenceFamily.FailoverSlots => "PostgreSQL 17 failover-slot ",
+            SequenceFamily.WalBoundaries => "WAL boundary ",
+            SequenceFamily.Probes => "probe ",
+            _ => "",
+        };
+        Console.WriteLine($"exploring {runs} {kind}sequences on the model, seed {settings.SeedText}{slice}, {workers} workers");
 
         ExplorationReport report;
         try
@@ -123,7 +155,7 @@ public static class ExploreCommand
         Console.WriteLine(report.Summary() + string.Create(CultureInfo.InvariantCulture,
             $" ({report.Rate:F0} sequences/s, {report.VirtualMilliseconds / 1000.0 / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}x virtual time)"));
         Console.WriteLine($"seed {settings.SeedText}; repeat with: {summary.Command()}"
-            + (report.Failure is { } f ? $"; replay the failure with: patroni-model replay --seed {f.Replay}{(generatorName == "postgres 17" ? " --postgres 17" : "")}" : ""));
+            + (report.Failure is { } f ? $"; replay the failure with: patroni-model replay --seed {f.Replay}{SequenceFamilyNames.FlagsOf(family)}" : ""));
         if (outDirectory is not null)
         {
             Console.WriteLine($"summary: {Path.Combine(outDirectory, ExplorationSummary.FileName)}");

@@ -30,6 +30,7 @@ public static class ReplayCommand
             $"the seed,gamma,size a property failure printed, instead of a file (seed and gamma 0 to {ulong.MaxValue}, size 0 to {MaxSize})");
         var postgres = ExploreCommand.PostgresOption(
             "with --seed: the generator the seed came from, 15 or 17; with a file it must agree with the file's cluster.postgres");
+        var familyOption = ExploreCommand.FamilyOption();
         var real = Options.Flag("--real", "also run the sequence on a real Patroni cluster in Docker, step by step beside the model");
         var artifacts = Options.Text("--artifacts", "DIR", "where the evidence goes: DIR/replay/<utc>/ (default: the repository's artifacts/, or $PATRONI_MODEL_ARTIFACTS)");
         var command = new CommandWithExitCodes("replay",
@@ -37,17 +38,17 @@ public static class ReplayCommand
             + "with the observation after it, then a verdict line.",
             ExitCodeText)
         {
-            file, seed, postgres, real, artifacts,
+            file, seed, postgres, familyOption, real, artifacts,
         };
         command.SetAction((parse, _) => RunAsync(
-            parse.GetValue(file), parse.GetValue(seed), parse.GetValue(postgres), parse.GetResult(postgres) is { Implicit: false },
+            parse.GetValue(file), parse.GetValue(seed), parse.GetValue(postgres), parse.GetValue(familyOption), parse.GetResult(postgres) is { Implicit: false },
             parse.GetValue(real), parse.GetValue(artifacts)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? file, string? seed, int postgres, bool postgresGiven, bool real, string? artifacts)
+    private static async Task<int> RunAsync(string? file, string? seed, int postgres, string? family, bool postgresGiven, bool real, string? artifacts)
     {
-        var (sequence, source) = Load(file, seed, postgres, postgresGiven);
+        var (sequence, source) = Load(file, seed, postgres, family, postgresGiven);
         var directory = CreateArtifactFolder(artifacts);
         var output = new ProgressOutput();
 
@@ -116,7 +117,7 @@ public static class ReplayCommand
         return report.Agrees && outcome.Passed ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static (Sequence Sequence, string Source) Load(string? file, string? seed, int postgres, bool postgresGiven)
+    private static (Sequence Sequence, string Source) Load(string? file, string? seed, int postgres, string? family, bool postgresGiven)
     {
         if (seed is not null)
         {
@@ -124,9 +125,13 @@ public static class ReplayCommand
             {
                 throw new UsageException("replay takes a sequence file or --seed, not both");
             }
-            return (FromSeed(seed, ExploreCommand.Family(postgres)), $"property seed {seed}");
+            return (FromSeed(seed, ExploreCommand.Family(postgres, family)), $"property seed {seed}");
         }
         var path = file ?? throw new UsageException("replay needs one sequence file (replay <sequence.json>) or --seed <seed,gamma,size>");
+        if (family is not null)
+        {
+            throw new UsageException($"--family {family} goes with --seed; a sequence file is replayed as it is written");
+        }
         var sequence = SequenceFile.Load(path);
         SequenceFile.Validate(sequence, path);
         if (postgresGiven && sequence.Config.PostgresMajor != postgres)

@@ -67,5 +67,6 @@ public sealed record Counterexample(RunOutcome Original, ShrinkResult Shrink, st
 
     public static string Describe(ClusterConfig c) =>
         $"{c.Members} members, synchronous_mode {SynchronousModeNames.ToName(c.SynchronousMode)}, ttl {c.Ttl} loop_wait {c.LoopWait} retry_timeout {c.RetryTimeout}, "
-        + $"maximum_lag_on_failover {c.MaximumLagOnFailover}, permanent_slots [{string.Join(',', c.PermanentSlots)}], ignore_slots [{string.Join(',', c.IgnoreSlots)}]";
+        + $"maximum_lag_on_failover {c.MaximumLagOnFailover}, permanent_slots [{string.Join(',', c.PermanentSlots)}], ignore_slots [{string.Join(',', c.IgnoreSlots)}]"
+        + (c.InitialWal is { } start ? $", initial_wal {start}" : "");
 }

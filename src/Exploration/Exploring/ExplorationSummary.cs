@@ -30,7 +30,7 @@ public sealed record ExplorationSummary(
 
     /// <summary>The exact command that repeats this slice.</summary>
     public string Command() =>
-        $"patroni-model explore --seed {Seed} --runs {Runs}{(Generator == "postgres 17" ? " --postgres 17" : "")}{(Shard.Count > 1 ? $" --shard {Shard}" : "")}";
+        $"patroni-model explore --seed {Seed} --runs {Runs}{SequenceFamilyNames.FlagsOfGenerator(Generator)}{(Shard.Count > 1 ? $" --shard {Shard}" : "")}";
 
     /// <summary><c>explored N sequences (M steps), K failures</c>: the counts only, equal for equal runs whatever the workers.</summary>
     public string Counts() => string.Create(CultureInfo.InvariantCulture, $"explored {Sequences} sequences ({Steps} steps), {(Failure is null ? 0 : 1)} failures");

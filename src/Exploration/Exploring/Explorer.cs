@@ -132,6 +132,12 @@ public sealed class Explorer
     /// <summary>PostgreSQL 17 failover-slot sequences (<see cref="SequenceGenerators.FailoverSlotSequences"/>).</summary>
     public static Arbitrary<Sequence> FailoverSlotArbitrary { get; } = Arb.From(SequenceGenerators.FailoverSlotSequences());
 
+    /// <summary>Sequences whose WAL starts near a digit boundary (<see cref="SequenceGenerators.WalBoundarySequences"/>).</summary>
+    public static Arbitrary<Sequence> WalBoundaryArbitrary { get; } = Arb.From(SequenceGenerators.WalBoundarySequences());
+
+    /// <summary>Sequences with <c>last_confirmed</c> probes before and after every slot (<see cref="SequenceGenerators.ProbeSequences"/>).</summary>
+    public static Arbitrary<Sequence> ProbeArbitrary { get; } = Arb.From(SequenceGenerators.ProbeSequences());
+
     /// <summary>Explores the sequences of <paramref name="family"/>.</summary>
     public ExplorationReport Explore(ExplorationSettings settings, Action<ExplorationProgress>? progress, SequenceFamily family, CancellationToken cancellationToken = default) =>
         Explore(settings, progress, SeedReplay.ArbitraryOf(family), cancellationToken);

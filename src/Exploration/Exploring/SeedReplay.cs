@@ -10,14 +10,55 @@ public enum SequenceFamily
 {
     Default,
     FailoverSlots,
+
+    /// <summary>WAL starting near a digit boundary of <c>X/Y</c> (<see cref="Explorer.WalBoundaryArbitrary"/>).</summary>
+    WalBoundaries,
+
+    /// <summary><c>reconcile ... last_confirmed</c> probes before and after every slot (<see cref="Explorer.ProbeArbitrary"/>).</summary>
+    Probes,
+}
+
+/// <summary>
+/// How a family is named on the command line and in an exploration summary: <c>--postgres 17</c> picks the PostgreSQL 17
+/// family, <c>--family wal-boundaries</c> and <c>--family probes</c> the others, nothing the default.
+/// </summary>
+public static class SequenceFamilyNames
+{
+    private static readonly (SequenceFamily Family, string Generator, string? FamilyFlag, string Flags)[] Table =
+    [
+        (SequenceFamily.Default, "postgres 15", "default", ""),
+        (SequenceFamily.FailoverSlots, "postgres 17", null, " --postgres 17"),
+        (SequenceFamily.WalBoundaries, "wal boundaries", "wal-boundaries", " --family wal-boundaries"),
+        (SequenceFamily.Probes, "probes", "probes", " --family probes"),
+    ];
+
+    /// <summary>The values <c>--family</c> takes.</summary>
+    public static IReadOnlyList<string> FamilyFlags { get; } = [.. Table.Select(t => t.FamilyFlag).OfType<string>()];
+
+    /// <summary>The generator's name in a summary (<c>postgres 15</c>, <c>postgres 17</c>, <c>wal boundaries</c>, <c>probes</c>).</summary>
+    public static string GeneratorOf(SequenceFamily family) => Table.First(t => t.Family == family).Generator;
+
+    /// <summary>The command-line options that pick <paramref name="family"/> (empty for the default), with a leading space.</summary>
+    public static string FlagsOf(SequenceFamily family) => Table.First(t => t.Family == family).Flags;
+
+    /// <summary>The same for a summary's generator name; empty for an unknown one.</summary>
+    public static string FlagsOfGenerator(string generator) => Table.FirstOrDefault(t => t.Generator == generator).Flags ?? "";
+
+    /// <summary>The family a <c>--family</c> value names, or null.</summary>
+    public static SequenceFamily? FromFamilyFlag(string text) => Table.FirstOrDefault(t => t.FamilyFlag == text) is { FamilyFlag: not null } t ? t.Family : null;
 }
 
 /// <summary>Regenerates the sequence FsCheck generated for a property failure's <c>seed,gamma,size</c>.</summary>
 public static class SeedReplay
 {
-    /// <summary>The arbitrary of <paramref name="family"/> (<see cref="Explorer.Arbitrary"/> or <see cref="Explorer.FailoverSlotArbitrary"/>).</summary>
-    public static Arbitrary<Sequence> ArbitraryOf(SequenceFamily family) =>
-        family == SequenceFamily.FailoverSlots ? Explorer.FailoverSlotArbitrary : Explorer.Arbitrary;
+    /// <summary>The arbitrary of <paramref name="family"/>.</summary>
+    public static Arbitrary<Sequence> ArbitraryOf(SequenceFamily family) => family switch
+    {
+        SequenceFamily.FailoverSlots => Explorer.FailoverSlotArbitrary,
+        SequenceFamily.WalBoundaries => Explorer.WalBoundaryArbitrary,
+        SequenceFamily.Probes => Explorer.ProbeArbitrary,
+        _ => Explorer.Arbitrary,
+    };
 
     /// <summary>
     /// The sequence FsCheck generated for <paramref name="text"/> (<c>seed,gamma,size</c> as a property failure prints it):

@@ -5,6 +5,7 @@ using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
 using PatroniModel.Scenarios.Sequences;
+using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.Exploration.Generation;
 
@@ -65,6 +66,51 @@ public static class SequenceGenerators
             from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
             from sequence in SequenceOf(config with { PostgresMajor = 17, SynchronizedStandbySlots = synchronizedStandbySlots }, length, healingTail: true)
             select sequence);
+
+    /// <summary>
+    /// WAL starts just below the points where <c>X/Y</c> gains a digit: 0/FFFFF00 (to 0/10000000), 0/FFFFFF00 and 0/FFFFFFF0
+    /// (to 1/0, after which the low part is short again), F/FFFFFF00 (to 10/0). Across them the text and the numeric order of
+    /// LSNs differ, so a comparison done on strings anywhere fails there.
+    /// </summary>
+    public static ImmutableArray<Lsn> WalBoundaryStarts { get; } =
+        [new(0x0FFFFF00), new(0xFFFFFF00), new(0xFFFFFFF0), new(0xF_FFFFFF00)];
+
+    /// <summary>
+    /// The sequences of <see cref="Sequences()"/> on a cluster whose WAL starts near a digit boundary
+    /// (<see cref="WalBoundaryStarts"/>, carried in the sequence as <c>initial_wal</c>, so a sequence replays from its seed and
+    /// its file). A separate generator, so the default run's seeds keep giving the sequences they always gave.
+    /// </summary>
+    public static Gen<Sequence> WalBoundarySequences() =>
+        Gen.Sized(size =>
+            from start in Gen.Elements(WalBoundaryStarts.AsEnumerable())
+            from config in Configs()
+            from length in Gen.Choose(MinimumSteps, MinimumSteps + 1 + size / 3)
+            from sequence in SequenceOf(config with { InitialWal = start }, length, healingTail: true)
+            select sequence);
+
+    /// <summary>
+    /// The sequences of <see cref="Sequences()"/> with <c>reconcile ... last_confirmed</c> probes before half of their
+    /// reconciles: one from before every slot (the initial WAL; slots are created past it), or one from after every slot
+    /// (4 GiB past it, further than any sequence moves WAL), which on a missing slot is the re-created-without-gap case that
+    /// plain reconciles never reach (creating a slot writes a record, so a re-created slot always starts past the consumer).
+    /// A probe hands the reconciler its own position and moves nothing, but it re-creates a missing slot as any reconcile
+    /// does. A separate generator, so the default run's seeds keep giving the sequences they always gave.
+    /// </summary>
+    public static Gen<Sequence> ProbeSequences() =>
+        from sequence in Sequences()
+        from steps in Gen.CollectToList(sequence.Steps, step => step is Reconcile { LastConfirmed: null } reconcile
+            ? Gen.Frequency(
+                (2, Gen.Constant((IReadOnlyList<Step>)[reconcile])),
+                (1, Gen.Constant((IReadOnlyList<Step>)[reconcile with { LastConfirmed = ProbeBeforeEverySlot(sequence.Config) }, reconcile])),
+                (1, Gen.Constant((IReadOnlyList<Step>)[reconcile with { LastConfirmed = ProbeAfterEverySlot(sequence.Config) }, reconcile])))
+            : Gen.Constant((IReadOnlyList<Step>)[step]))
+        select sequence with { Steps = [.. steps.SelectMany(s => s)] };
+
+    /// <summary>A position before every slot of a sequence on <paramref name="config"/>: where its WAL starts.</summary>
+    public static Lsn ProbeBeforeEverySlot(ClusterConfig config) => config.InitialWal ?? Model.Postgres.WalSizes.Initial;
+
+    /// <summary>A position after every slot of a sequence on <paramref name="config"/>: 4 GiB past where its WAL starts.</summary>
+    public static Lsn ProbeAfterEverySlot(ClusterConfig config) => ProbeBeforeEverySlot(config).Plus(1L << 32);
 
     /// <summary>Sequences whose length grows with FsCheck's size (4 to about 36 steps plus the healing tail).</summary>
     public static Gen<Sequence> Sequences() =>

@@ -7,7 +7,7 @@ namespace PatroniModel.Exploration.Properties;
 
 /// <summary>
 /// Checks every property after every step of one run, from the observations before and after the step, the step's result
-/// and the cluster's timeline history: the nine properties (<see cref="Properties"/>, one class each, the README lists them),
+/// and the cluster's timeline history: the eleven properties (<see cref="Properties"/>, one class each, the README lists them),
 /// composed in order, the first violation wins. One instance per run: what the run showed so far is its <see cref="RunRecord"/>.
 /// </summary>
 public sealed class PropertyChecker
@@ -22,8 +22,8 @@ public sealed class PropertyChecker
         _oneWritableLeader = new OneWritableLeaderProperty(_run);
         Properties =
         [
-            new GapExactnessProperty(truth), new NoFalseAlarmProperty(truth), new DuplicatesProperty(truth),
-            new DivergenceProperty(truth), new FailoverSlotsProperty(truth),
+            new CurrentLeaderProperty(truth), new GapExactnessProperty(truth), new NoFalseAlarmProperty(truth), new DuplicatesProperty(truth),
+            new DivergenceProperty(truth), new FailoverSlotsProperty(truth), new PersistedPositionProperty(_run),
             _oneWritableLeader, new DurabilityProperty(_run), new ConvergenceProperty(), new LivenessProperty(_run),
         ];
     }

@@ -3,6 +3,7 @@ namespace PatroniModel.Exploration.Properties;
 /// <summary>The labels of the properties checked after every step (the README's "Properties"), as counterexamples print them.</summary>
 public static class PropertyLabels
 {
+    public const string CurrentLeader = "current leader";
     public const string GapExactness = "gap exactness";
     public const string NoFalseAlarm = "no false alarm";
     public const string Duplicates = "duplicates";
@@ -12,6 +13,9 @@ public static class PropertyLabels
     public const string Convergence = "convergence";
     public const string Liveness = "liveness";
 
+    /// <summary>Outside a consume the consumer's persisted position never moves back, and a divergence is never reported as anything else.</summary>
+    public const string PersistedPosition = "persisted position";
+
     /// <summary>PostgreSQL 17 with synchronized_standby_slots: a consumer never receives WAL a promoted standby lacks.</summary>
     public const string FailoverSlots = "failover slots";
 
@@ -19,7 +23,7 @@ public static class PropertyLabels
     public const string Crash = "crash";
 
     public static IReadOnlyList<string> All { get; } =
-        [GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots];
+        [CurrentLeader, GapExactness, NoFalseAlarm, Duplicates, Divergence, OneWritableLeader, Durability, Convergence, Liveness, FailoverSlots, PersistedPosition];
 }
 
 /// <summary>A property that did not hold after step <paramref name="StepIndex"/>: its label and one line saying why.</summary>

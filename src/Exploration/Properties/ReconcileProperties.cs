@@ -9,7 +9,7 @@ namespace PatroniModel.Exploration.Properties;
 
 /// <summary>
 /// The ground truth for a <c>reconcile</c> step, judged once per step for the properties that read the reconciler's report
-/// (gap exactness, no false alarm, duplicates, divergence, failover slots): the cluster's state, not the reconciler's: the
+/// (current leader, gap exactness, no false alarm, duplicates, divergence, failover slots): the cluster's state, not the reconciler's: the
 /// slot's <c>confirmed_flush_lsn</c> on the leader in the observation before the step (was it there, where), the new slot's
 /// position in the observation after it (a fresh slot's confirmed_flush_lsn is its consistent point), the consumer's last
 /// confirmed position and timeline, and the leader's timeline history (where the consumer's timeline ended).
@@ -36,6 +36,13 @@ public sealed class ReconcileTruth(RunRecord run)
         {
             return null;
         }
+        if (before.Leader != after.Leader)
+        {
+            // A reconcile takes no time on a simulated cluster, so the leader key cannot move during one: every report is
+            // judged against the member that held the key throughout the step.
+            return new PropertyViolation(PropertyLabels.CurrentLeader, index,
+                $"the leader key moved from {Show(before.Leader)} to {Show(after.Leader)} during a reconcile step, which takes no time on a simulated cluster");
+        }
         var leader = before.LeaderMember;
         if (report.Outcome == ReconcileOutcome.Error)
         {
@@ -44,23 +51,30 @@ public sealed class ReconcileTruth(RunRecord run)
                     $"the reconciler failed ({report.Detail}) although {leader.Name} was a healthy, writable leader")
                 : null;
         }
-        if (leader is null || report.Leader != leader.Name)
-        {
-            // Leadership moved during the step (or the cluster had no leader key): no ground truth to compare with.
-            return null;
-        }
-        var consumer = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == reconcile.SlotName);
-        var confirmed = reconcile.LastConfirmed ?? consumer?.LastConfirmed;
         PropertyViolation Fail(string label, string expected) =>
             new(label, index, $"expected {expected}; the reconciler reported: {report}");
+        if (leader is null || report.Leader != leader.Name)
+        {
+            // A reconciler that remembered an earlier leader (or session) reports on a member that no longer leads.
+            return Fail(PropertyLabels.CurrentLeader, leader is null
+                ? "an error: no member held the leader key"
+                : $"a report on {leader.Name}, which held the leader key throughout the step");
+        }
+        // The position the reconciler was handed: a probe's own (read on its timeline, else on the leader's), else the persisted one.
+        var persisted = before.Consumers.IsDefaultOrEmpty ? null : before.Consumers.FirstOrDefault(c => c.Slot == reconcile.SlotName);
+        var consumer = reconcile.LastConfirmed is { } probe
+            ? new ConsumerPosition(reconcile.SlotName, probe, reconcile.Timeline ?? leader.Timeline)
+            : persisted;
+        var confirmed = consumer?.LastConfirmed;
 
         if (report.LastConfirmed != confirmed)
         {
             return Fail(PropertyLabels.GapExactness, $"the consumer's last confirmed position {Show(confirmed)} to be the one measured from");
         }
 
-        // Property 4: the consumer confirmed past the point where its timeline ended in the leader's history.
-        if (confirmed is { } position && consumer is { } c && c.Timeline < leader.Timeline)
+        // Property 4: the consumer confirmed past the point where its timeline ended in the leader's history (a timeline the
+        // history lacks, a sibling branch or one newer than the leader's, diverged at an unknown point).
+        if (confirmed is { } position && consumer is { } c && c.Timeline != leader.Timeline)
         {
             if (run.Cluster.TimelineHistory(leader.Name, leader.Timeline) is not { } history)
             {
@@ -173,6 +187,12 @@ public sealed class DuplicatesProperty(ReconcileTruth truth) : ReconcileProperty
 public sealed class DivergenceProperty(ReconcileTruth truth) : ReconcileProperty(truth)
 {
     public override string Label => PropertyLabels.Divergence;
+}
+
+/// <summary>Current leader: every reconcile report is about the member that held the leader key during the step.</summary>
+public sealed class CurrentLeaderProperty(ReconcileTruth truth) : ReconcileProperty(truth)
+{
+    public override string Label => PropertyLabels.CurrentLeader;
 }
 
 /// <summary>Failover slots (PostgreSQL 17, synchronized_standby_slots): a consumer never decodes WAL that a promoted standby lacks.</summary>

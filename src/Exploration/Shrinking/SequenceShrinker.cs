@@ -196,5 +196,9 @@ public sealed class SequenceShrinker(Func<Sequence, RunOutcome> run, int maximum
         {
             yield return config with { MaximumLagOnFailover = defaults.MaximumLagOnFailover };
         }
+        if (config.InitialWal is not null)
+        {
+            yield return config with { InitialWal = null };
+        }
     }
 }

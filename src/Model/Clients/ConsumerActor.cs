@@ -33,7 +33,12 @@ public sealed class ConsumerActor : ReceiveActor
         });
         Receive<PersistPosition>(m =>
         {
-            if (_ledger.Advance(m.Position))
+            if (m.Replace)
+            {
+                _ledger.Confirmed(m.Position);
+                _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Position.Slot} replaced by {m.Position.LastConfirmed} tl{m.Position.Timeline} ({m.Why})");
+            }
+            else if (_ledger.Advance(m.Position))
             {
                 _world.Record("consumer", ModelEventKinds.Consumed, $"{m.Position.Slot} persisted {m.Position.LastConfirmed} tl{m.Position.Timeline} ({m.Why})");
             }

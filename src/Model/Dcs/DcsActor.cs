@@ -23,7 +23,7 @@ public sealed class DcsActor : ReceiveActor
     private LeaderLease? _lease;
     private long _leaseGeneration;
     private VirtualClock.Timer? _leaseTimer;
-    private Lsn _optime = WalSizes.Initial;
+    private Lsn _optime;
     private SyncKey _sync = SyncKey.Empty;
     private FailoverKey? _failover;
     private ImmutableArray<TimelineHistoryEntry> _history = [];
@@ -35,6 +35,7 @@ public sealed class DcsActor : ReceiveActor
     {
         _world = world;
         _config = world.InitialConfig;
+        _optime = world.InitialWal;
         Receive<HaCycle>(OnHaCycle);
         Receive<AcquireLease>(OnAcquire);
         Receive<ReleaseLease>(OnRelease);
@@ -61,7 +62,7 @@ public sealed class DcsActor : ReceiveActor
         {
             var leader = name == m.Leader;
             _members[name] = new MemberKey(name, leader ? "leader" : "replica", leader ? "running" : "streaming", 1,
-                Postgres.WalSizes.Initial, Now + _config.Ttl * 1000L);
+                _world.InitialWal, Now + _config.Ttl * 1000L);
         }
         if (_config.SynchronousMode != SynchronousMode.Off)
         {

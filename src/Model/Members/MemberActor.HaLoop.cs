@@ -304,7 +304,7 @@ public sealed partial class MemberActor
                 // arrives now (in order; what a standby has already applied it ignores, the delayed copies too).
                 foreach (var name in _downstream.Keys.Where(HealthyDownstream).ToList())
                 {
-                    foreach (var record in _pg.RecordsAfter(_streamStart.GetValueOrDefault(name, WalSizes.Initial)))
+                    foreach (var record in _pg.RecordsAfter(_streamStart.GetValueOrDefault(name, _world.InitialWal)))
                     {
                         _peers[name].Tell(new WalShipment(_name, record, false, Network.Epoch(_name)));
                     }

@@ -201,7 +201,7 @@ public sealed partial class MemberActor
                 return Lsn.Min(Lsn.Min(m.History[i].End, ancestorEnd), _pg.EndLsn);
             }
         }
-        return WalSizes.Initial;
+        return _world.InitialWal;
     }
 
     private bool HealthyDownstream(string name) =>

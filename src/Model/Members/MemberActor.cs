@@ -23,7 +23,7 @@ public sealed partial class MemberActor : ReceiveActor
 {
     private readonly string _name;
     private readonly ModelWorld _world;
-    private readonly PostgresServer _pg = new();
+    private readonly PostgresServer _pg;
     private readonly SortedDictionary<string, int> _downstream = new(StringComparer.Ordinal);
 
     /// <summary>When each standby's replication connection to this primary was opened (its walsender); cleared with the role.</summary>
@@ -62,6 +62,7 @@ public sealed partial class MemberActor : ReceiveActor
         _name = name;
         _world = world;
         _config = world.InitialConfig;
+        _pg = new PostgresServer(world.InitialWal);
         world.Rest[name] = () => new RestStatus(!_role.Stopped && _pg.IsPrimary, _pg.Timeline, _pg.EndLsn);
         Receive<WireMember>(m =>
         {

@@ -8,7 +8,8 @@ namespace PatroniModel.Model.Postgres;
 /// One member's PostgreSQL: its WAL (records, so pg_rewind can discard a diverged tail), its timeline and history,
 /// the committed rows those records carry, and its logical slots. Owned by exactly one member actor.
 /// </summary>
-public sealed class PostgresServer
+/// <param name="initialWal">Where its WAL stands after initdb and bootstrap (<see cref="WalSizes.Initial"/> unless the configuration says).</param>
+public sealed class PostgresServer(Lsn initialWal)
 {
     private readonly List<WalRecord> _wal = [];
     private readonly List<long> _rows = [];
@@ -31,7 +32,7 @@ public sealed class PostgresServer
     public IReadOnlyList<WalRecord> Wal => _wal;
 
     /// <summary>The end of WAL: insert = flush on a primary, receive = replay on a replica.</summary>
-    public Lsn EndLsn => _wal.Count == 0 ? WalSizes.Initial : _wal[^1].End;
+    public Lsn EndLsn => _wal.Count == 0 ? initialWal : _wal[^1].End;
 
     public IReadOnlyList<long> Rows => _rows;
 

@@ -35,8 +35,9 @@ internal sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyT
 /// <summary>
 /// The consumer persists <paramref name="Position"/> when it has none for the slot or the position is past the persisted one
 /// (a persisted position never goes backwards): after creating its slot, or when it resumes from a slot the reconciler left.
+/// <paramref name="Replace"/> persists it even when it is behind (only <see cref="ModelOptions.PlantedBugConsumerAdoptsReportedSlot"/> does).
 /// </summary>
-internal sealed record PersistPosition(ConsumerPosition Position, string Why);
+internal sealed record PersistPosition(ConsumerPosition Position, string Why, bool Replace = false);
 
 internal sealed record InspectConsumer
 {

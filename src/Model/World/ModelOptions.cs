@@ -9,7 +9,11 @@ public sealed record ModelOptions
 {
     public static ModelOptions Default { get; } = new();
 
-    /// <summary>The reconciler a Reconcile step runs; default: the product's <see cref="SlotReconciler"/>. The property suite plants wrong ones here.</summary>
+    /// <summary>
+    /// Builds the reconciler Reconcile steps run, once per cluster at its first reconcile (the cluster keeps it, as a real
+    /// consumer keeps one across leader changes); default: the product's <see cref="SlotReconciler"/>. The property suite
+    /// plants wrong ones here.
+    /// </summary>
     public Func<IPatroniEndpoint, ISlotReconciler>? ReconcilerFactory { get; init; }
 
     /// <summary>
@@ -23,6 +27,13 @@ public sealed record ModelOptions
     /// the end of WAL, ignoring <c>synchronized_standby_slots</c>.
     /// </summary>
     public bool PlantedBugIgnoreSynchronizedStandbySlots { get; init; }
+
+    /// <summary>
+    /// A deliberately wrong consumer (for the persisted-position property's teeth): after a reconcile that found its slot
+    /// behind it or reported a divergence, it persists the slot's position and the leader's timeline as its own (it resumes
+    /// from the slot), moving its position backwards or hiding the phantoms it holds.
+    /// </summary>
+    public bool PlantedBugConsumerAdoptsReportedSlot { get; init; }
 
     /// <summary>
     /// Replication lag: each WAL record reaches each replica after a delay drawn from the cluster's seeded random in

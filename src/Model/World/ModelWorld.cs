@@ -16,6 +16,9 @@ public sealed class ModelWorld
     }
 
     public ClusterConfig InitialConfig { get; }
+
+    /// <summary>Where WAL stands after initdb and bootstrap: the configuration's <c>initial_wal</c>, else <see cref="Postgres.WalSizes.Initial"/>.</summary>
+    public Scenarios.Wal.Lsn InitialWal => InitialConfig.InitialWal ?? Postgres.WalSizes.Initial;
     public VirtualClock Clock { get; } = new();
     public ModelTrace Trace { get; } = new();
     public ModelNetwork Network { get; }

@@ -96,6 +96,10 @@ public sealed record PatroniClusterBuilder
         {
             problems.Add($"the Spilo flavor runs postgres {ClusterConfig.Default.PostgresMajor} sequences; unset PATRONI_MODEL_SPILO_IMAGE for postgres {Config.PostgresMajor}");
         }
+        if (Config.InitialWal is { } start)
+        {
+            problems.Add($"initial_wal {start} is model-only: a real cluster's WAL starts where initdb leaves it");
+        }
         if (problems.Count > 0)
         {
             throw new ArgumentException("invalid cluster configuration: " + string.Join("; ", problems));

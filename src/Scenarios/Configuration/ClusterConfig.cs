@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using PatroniModel.Scenarios.Wal;
 
 namespace PatroniModel.Scenarios.Configuration;
 
@@ -53,6 +54,19 @@ public sealed record ClusterConfig
     /// </summary>
     public bool SynchronizedStandbySlots { get; init; }
 
+    /// <summary>
+    /// Where the model's WAL stands after initdb and bootstrap; null (the default) is the model's usual 0/3000060. A start
+    /// near a digit boundary (0/FFFFF00, 0/FFFFFFF0, F/FFFFFF00) makes LSNs cross it, where the text and the numeric order
+    /// of <c>X/Y</c> differ. Model-only: a real cluster's WAL starts where initdb leaves it, so the real cluster refuses it.
+    /// </summary>
+    public Lsn? InitialWal { get; init; }
+
+    /// <summary>The highest <see cref="InitialWal"/>: 4 GiB below the end of the 64-bit LSN space leaves room for any sequence.</summary>
+    public static readonly Lsn MaxInitialWal = new(0xFFFFFFFF_00000000);
+
+    /// <summary>The lowest <see cref="InitialWal"/>: past the first WAL segment's header, as initdb leaves it.</summary>
+    public static readonly Lsn MinInitialWal = new(0x1000028);
+
     /// <summary>PostgreSQL 17 failover slots: slots the consumer or the reconciler create are synced to the standbys.</summary>
     public bool FailoverSlots => PostgresMajor >= 17;
 
@@ -82,9 +96,9 @@ public sealed record ClusterConfig
     /// <summary>Value equality, slot lists compared by content.</summary>
     public bool Equals(ClusterConfig? other) =>
         other is not null
-        && (Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs, PostgresMajor, SynchronizedStandbySlots)
+        && (Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs, PostgresMajor, SynchronizedStandbySlots, InitialWal)
         == (other.Members, other.Ttl, other.LoopWait, other.RetryTimeout, other.MaximumLagOnFailover, other.SynchronousMode, other.Dcs,
-            other.PostgresMajor, other.SynchronizedStandbySlots)
+            other.PostgresMajor, other.SynchronizedStandbySlots, other.InitialWal)
         && PermanentSlots.SequenceEqual(other.PermanentSlots)
         && IgnoreSlots.SequenceEqual(other.IgnoreSlots);
 
@@ -121,6 +135,10 @@ public sealed record ClusterConfig
         if (SynchronizedStandbySlots && !FailoverSlots)
         {
             yield return "synchronized_standby_slots needs postgres 17 (failover slots)";
+        }
+        if (InitialWal is { } start && (start < MinInitialWal || start > MaxInitialWal))
+        {
+            yield return $"initial_wal must be {MinInitialWal}..{MaxInitialWal}, got {start}";
         }
         if (MaximumLagOnFailover < 0)
         {

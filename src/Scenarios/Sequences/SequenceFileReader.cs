@@ -17,7 +17,7 @@ internal static class SequenceFileReader
     private static readonly string[] ClusterFields =
     [
         "members", "ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "synchronous_mode",
-        "permanent_slots", "ignore_slots", "dcs", "postgres", "synchronized_standby_slots",
+        "permanent_slots", "ignore_slots", "dcs", "postgres", "synchronized_standby_slots", "initial_wal",
     ];
 
     public static Sequence Load(string path)
@@ -102,6 +102,7 @@ internal static class SequenceFileReader
             },
             PostgresMajor = reader.OptionalInt(cluster, "postgres") ?? defaults.PostgresMajor,
             SynchronizedStandbySlots = reader.OptionalBool(cluster, "synchronized_standby_slots") ?? defaults.SynchronizedStandbySlots,
+            InitialWal = reader.OptionalLsn(cluster, "initial_wal"),
         };
     }
 

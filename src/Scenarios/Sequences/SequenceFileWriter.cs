@@ -43,6 +43,10 @@ internal static class SequenceFileWriter
             b.Append($",\n    \"postgres\": {Num(c.PostgresMajor)}");
             b.Append($",\n    \"synchronized_standby_slots\": {(c.SynchronizedStandbySlots ? "true" : "false")}");
         }
+        if (c.InitialWal is { } start)
+        {
+            b.Append($",\n    \"initial_wal\": {Str(start.ToString())}");
+        }
         b.Append('\n');
         b.Append("  },\n");
         if (sequence.Steps.IsEmpty)

@@ -18,11 +18,15 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
     public static bool operator <=(Lsn a, Lsn b) => a.Value <= b.Value;
     public static bool operator >=(Lsn a, Lsn b) => a.Value >= b.Value;
 
-    /// <summary>The position <paramref name="bytes"/> further on.</summary>
-    public Lsn Plus(long bytes) => new(checked((ulong)((long)Value + bytes)));
+    /// <summary>The position <paramref name="bytes"/> further on (or back, when negative), over the whole unsigned 64-bit range.</summary>
+    /// <exception cref="OverflowException">The result is outside 0/0..FFFFFFFF/FFFFFFFF.</exception>
+    public Lsn Plus(long bytes) => new(bytes >= 0 ? checked(Value + (ulong)bytes) : checked(Value - (ulong)-bytes));
 
-    /// <summary>Bytes from <paramref name="start"/> up to this position; zero when this is not past it.</summary>
-    public long BytesAfter(Lsn start) => Value > start.Value ? (long)(Value - start.Value) : 0;
+    /// <summary>
+    /// Bytes from <paramref name="start"/> up to this position; zero when this is not past it, <see cref="long.MaxValue"/>
+    /// when 2^63 or more (as the vocabulary records byte counts), never negative.
+    /// </summary>
+    public long BytesAfter(Lsn start) => Value > start.Value ? (long)Math.Min(Value - start.Value, long.MaxValue) : 0;
 
     public static Lsn Max(Lsn a, Lsn b) => a >= b ? a : b;
     public static Lsn Min(Lsn a, Lsn b) => a <= b ? a : b;

@@ -131,6 +131,46 @@ public sealed partial class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Explore_WithAFamily_ExploresItAndRejectsUnknownOnesAndPostgres17()
+    {
+        var (exit, output, _) = await RunAsync("explore", "--seed", "7", "--runs", "20", "--family", "wal-boundaries", "--workers", "1");
+        var (probeExit, probeOutput, _) = await RunAsync("explore", "--seed", "7", "--runs", "20", "--family", "probes", "--workers", "1");
+        var (badExit, _, badError) = await RunAsync("explore", "--family", "edges");
+        var (mixedExit, _, mixedError) = await RunAsync("explore", "--family", "probes", "--postgres", "17");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("exploring 20 WAL boundary sequences on the model, seed 7", output, StringComparison.Ordinal);
+        Assert.Contains("repeat with: patroni-model explore --seed 7 --runs 20 --family wal-boundaries", output, StringComparison.Ordinal);
+        Assert.True(probeExit == 0, probeOutput);
+        Assert.Contains("exploring 20 probe sequences on the model, seed 7", probeOutput, StringComparison.Ordinal);
+        Assert.Equal(2, badExit);
+        Assert.Equal("patroni-model: --family must be default, wal-boundaries, probes, got 'edges'", badError.TrimEnd());
+        Assert.Equal(2, mixedExit);
+        Assert.Equal("patroni-model: --family probes runs on postgres 15; leave out --postgres 17", mixedError.TrimEnd());
+    }
+
+    [Fact]
+    public async Task Replay_WithAFamily_RegeneratesFromASeed_AndRefusesItWithAFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"family-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{"format":"patroni-model/sequence@1","steps":[{"step":"write","rows":1}]}""");
+        try
+        {
+            var (seedExit, seedOutput, _) = await RunAsync("replay", "--seed", "7,9,5", "--family", "probes");
+            var (fileExit, _, fileError) = await RunAsync("replay", file, "--family", "probes");
+
+            Assert.True(seedExit is 0 or 1, seedOutput);
+            Assert.Contains("verdict", seedOutput, StringComparison.Ordinal);
+            Assert.Equal(2, fileExit);
+            Assert.Equal("patroni-model: --family probes goes with --seed; a sequence file is replayed as it is written", fileError.TrimEnd());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Replay_OfAMissingFile_ExitsTwo()
     {
         var (exit, _, error) = await RunAsync("replay", Path.Combine(workDirectory, "missing.json"));

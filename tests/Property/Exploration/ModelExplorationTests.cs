@@ -8,7 +8,7 @@ using PatroniModel.Exploration.Exploring;
 namespace PatroniModel.Tests.Property.Exploration;
 
 /// <summary>
-/// The suite's main run: generated fault sequences on the Akka.NET model with the product's reconciler, all eight properties
+/// The suite's main run: generated fault sequences on the Akka.NET model with the product's reconciler, every property
 /// checked after every step. 10,000 sequences by default; <c>PATRONI_MODEL_RUNS</c> raises the count and
 /// <c>PATRONI_MODEL_SEED</c> picks another FsCheck seed. A failure is shrunk, printed and saved under artifacts/property/.
 /// </summary>

@@ -32,10 +32,16 @@ public sealed class ToyExplorationTests(ITestOutputHelper output)
     [Theory]
     [InlineData("gap from restart_lsn")]
     [InlineData("existence only")]
+    [InlineData("cached leader")]
     public void Explore_WithAWrongReconcilerOnToyCluster_FindsItAndShrinksToAtMostEightSteps(string which)
     {
-        // Given a deliberately wrong reconciler plugged into the toy cluster
-        var factory = new ToyClusterFactory(which == "existence only" ? WrongReconcilers.ExistenceOnly : WrongReconcilers.GapFromRestartLsn);
+        // Given a deliberately wrong reconciler plugged into the toy cluster (which keeps one for its whole life)
+        var factory = new ToyClusterFactory(which switch
+        {
+            "existence only" => WrongReconcilers.ExistenceOnly,
+            "cached leader" => WrongReconcilers.CachedLeader,
+            _ => WrongReconcilers.GapFromRestartLsn,
+        });
 
         // When the suite explores
         var report = new Explorer(factory).Explore(new ExplorationSettings(Seed: 11, Runs: 2_000));
@@ -43,7 +49,8 @@ public sealed class ToyExplorationTests(ITestOutputHelper output)
         // Then it fails a reconcile property and shrinks to a short sequence
         Assert.NotNull(report.Failure);
         output.WriteLine(report.Failure.Format());
-        Assert.Contains(report.Failure.Shrunk.Violation!.Label, new[] { PropertyLabels.GapExactness, PropertyLabels.NoFalseAlarm, PropertyLabels.Duplicates });
+        Assert.Contains(report.Failure.Shrunk.Violation!.Label,
+            new[] { PropertyLabels.CurrentLeader, PropertyLabels.GapExactness, PropertyLabels.NoFalseAlarm, PropertyLabels.Duplicates });
         // (7 steps seen: "switchover pg1->pg3 ... freeze pg3" is one leader loss the step-wise shrinker can't fold into "freeze pg1")
         Assert.InRange(report.Failure.Shrunk.Sequence.Steps.Length, 1, 8);
     }

@@ -16,8 +16,9 @@ namespace PatroniModel.Tests.Property.Toy;
 /// A small hand-written cluster for testing the property machinery itself (generators, checker, shrinker, explorer)
 /// apart from the Akka.NET model: no lag, no lease timing (a fault on the leader promotes the first running member at once),
 /// slots on the leader only, permanent slots carried across promotions at their position, unknown slots dropped on a
-/// restart of the leader or a permanent-slot change. It serves the reconciler's <see cref="IPatroniEndpoint"/>, so the
-/// real <see cref="SlotReconciler"/> (or a deliberately wrong one) runs against it.
+/// restart of the leader or a permanent-slot change. It serves the reconciler's <see cref="IPatroniEndpoint"/> (a session on
+/// the member asked for: a replica has no slots), so the real <see cref="SlotReconciler"/> (or a deliberately wrong one)
+/// runs against it, one reconciler for the cluster's whole life.
 /// </summary>
 public sealed class ToyCluster : ISimulatedCluster, IPatroniEndpoint
 {
@@ -245,10 +246,13 @@ public sealed class ToyCluster : ISimulatedCluster, IPatroniEndpoint
     Task<PatroniSlotConfig> IPatroniEndpoint.GetSlotConfigAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new PatroniSlotConfig([.. Config.PermanentSlots], [.. Config.IgnoreSlots.Select(s => new IgnoreSlotRule(s))]));
 
+    /// <summary>A session on the named member: one that does not run does not answer; a replica has no slots and can't create one.</summary>
     Task<ILeaderSession> IPatroniEndpoint.ConnectAsync(PatroniMember member, CancellationToken cancellationToken) =>
-        Task.FromResult<ILeaderSession>(new Session(this));
+        members.TryGetValue(member.Name, out var m) && m.Condition == MemberState.Running
+            ? Task.FromResult<ILeaderSession>(new Session(this, member.Name == leader))
+            : throw new PatroniUnreachableException($"cannot connect to {member.Name}'s PostgreSQL: not running");
 
-    private sealed class Session(ToyCluster cluster) : ILeaderSession
+    private sealed class Session(ToyCluster cluster, bool onLeader) : ILeaderSession
     {
         public Task<LeaderIdentity> IdentifySystemAsync(CancellationToken cancellationToken = default) =>
             Task.FromResult(new LeaderIdentity("toy", cluster.timeline, cluster.wal.ToNpgsql()));
@@ -257,12 +261,16 @@ public sealed class ToyCluster : ISimulatedCluster, IPatroniEndpoint
             Task.FromResult<IReadOnlyList<TimelineSwitch>>([.. cluster.history.Where(h => h.Timeline < timeline).Select(h => new TimelineSwitch(h.Timeline, h.SwitchPoint.ToNpgsql()))]);
 
         public Task<SlotState?> FindSlotAsync(string slot, CancellationToken cancellationToken = default) =>
-            Task.FromResult(cluster.slots.TryGetValue(slot, out var s)
+            Task.FromResult(onLeader && cluster.slots.TryGetValue(slot, out var s)
                 ? new SlotState(slot, "logical", "test_decoding", "postgres", false, s.Restart.ToNpgsql(), s.Confirmed.ToNpgsql())
                 : null);
 
         public Task<NpgsqlLogSequenceNumber> CreateLogicalSlotAsync(string slot, string plugin, CancellationToken cancellationToken = default)
         {
+            if (!onLeader)
+            {
+                throw new PatroniUnreachableException($"cannot create slot {slot}: logical decoding cannot be used while in recovery");
+            }
             if (cluster.slots.ContainsKey(slot))
             {
                 throw new SlotAlreadyExistsException(slot);

@@ -208,4 +208,55 @@ public sealed class SequenceFileTests
         Assert.Equal(written, SequenceFile.Write(parsed));
         Assert.DoesNotContain("postgres\"", SequenceFile.Write(pg15), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void WriteAndParse_OfAClusterWithAnInitialWal_KeepsItAndOnlyThenWritesIt()
+    {
+        // Given a cluster whose WAL starts just below 1/0, and the same cluster with the model's usual start
+        var boundary = new Sequence(ClusterConfig.Default with { InitialWal = Lsn.Parse("0/FFFFFF00") }, [new Write(1)]);
+        var usual = boundary with { Config = ClusterConfig.Default };
+
+        // When both are written and the first is read back
+        var written = SequenceFile.Write(boundary);
+        var parsed = SequenceFile.Parse(written, "boundary.json");
+
+        // Then the start survives, and a file without one is what the writer wrote before initial_wal existed
+        Assert.Contains("\"dcs\": \"etcd\",\n    \"initial_wal\": \"0/FFFFFF00\"\n  },", written, StringComparison.Ordinal);
+        Assert.Equal(boundary.Config, parsed.Config);
+        Assert.NotEqual(usual.Config, parsed.Config);
+        Assert.Equal(written, SequenceFile.Write(parsed));
+        Assert.DoesNotContain("initial_wal", SequenceFile.Write(usual), StringComparison.Ordinal);
+        Assert.Null(SequenceFile.Parse(SequenceFile.Write(usual)).Config.InitialWal);
+    }
+
+    [Theory]
+    [InlineData("\"0/FFFFFF00\"", null)]
+    [InlineData("\"0/1000028\"", null)]
+    [InlineData("\"FFFFFFFF/0\"", null)]
+    [InlineData("\"0/100\"", "initial_wal must be 0/1000028..FFFFFFFF/0, got 0/100")]
+    [InlineData("\"FFFFFFFF/1\"", "initial_wal must be 0/1000028..FFFFFFFF/0, got FFFFFFFF/1")]
+    public void Parse_OfAnInitialWal_AcceptsTheModelsRangeOnly(string value, string? problem)
+    {
+        // Given a file with that initial_wal
+        var json = $$"""{"format": "patroni-model/sequence@1", "cluster": {"initial_wal": {{value}}}, "steps": []}""";
+
+        // When it is read / Then a start in range is kept, one outside is refused in one line saying why
+        if (problem is null)
+        {
+            Assert.Equal(Lsn.Parse(value.Trim('"')), SequenceFile.Parse(json).Config.InitialWal);
+            return;
+        }
+        var error = Assert.Throws<SequenceFormatException>(() => SequenceFile.Parse(json, "range.json"));
+        Assert.Equal($"range.json: cluster: {problem}", error.Message);
+    }
+
+    [Fact]
+    public void Parse_OfAnInitialWalThatIsNoLsn_SaysSoInOneLine()
+    {
+        var error = Assert.Throws<SequenceFormatException>(() =>
+            SequenceFile.Parse("""{"format": "patroni-model/sequence@1", "cluster": {"initial_wal": "1000"}, "steps": []}""", "bad.json"));
+
+        Assert.Contains("initial_wal", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
 }
