@@ -9,7 +9,7 @@ namespace PatroniModel.Model;
 /// <summary>The administrator's steps on the model: switchover, failover, restart and <c>PATCH /config</c>.</summary>
 public sealed partial class ModelCluster
 {
-    private List<string> HealthyCandidates(string leader, DcsView view)
+    private List<string> HealthyCandidates(string leader, DcsView view, bool asyncAllowed = false)
     {
         var candidates = new List<string>();
         foreach (var name in _names)
@@ -23,7 +23,7 @@ public sealed partial class ModelCluster
             {
                 continue;
             }
-            if (Config.SynchronousMode != SynchronousMode.Off && view.Sync.Standby != name)
+            if (Config.SynchronousMode != SynchronousMode.Off && view.Sync.Standby != name && !asyncAllowed)
             {
                 continue;
             }
@@ -82,16 +82,16 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, $"{step.To} is not healthy ({Describe(step.To)})");
         }
-        if (Config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(step.To))
+        if (Config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(step.To) && !Config.FailoverToAsyncInSyncMode)
         {
             return StepResult.Refused(step, $"{step.To} is not the synchronous standby ({view.Sync.Standby ?? "none"})");
         }
-        if (holder is not null && Reachable(holder) && !HealthyCandidates(holder, view).Contains(step.To))
+        if (holder is not null && Reachable(holder) && !HealthyCandidates(holder, view, asyncAllowed: Config.FailoverToAsyncInSyncMode).Contains(step.To))
         {
             return StepResult.Refused(step, $"{step.To} is not streaming from the leader {holder}");
         }
         var wake = holder is not null && Reachable(holder) ? holder : step.To;
-        return RunManualFailover(step, new FailoverKey(holder, step.To), wake, holder);
+        return RunManualFailover(step, new FailoverKey(holder, step.To, IsFailover: true), wake, holder);
     }
 
     private StepResult RunManualFailover(Step step, FailoverKey key, string wake, string? from)

@@ -46,7 +46,7 @@ internal sealed record LeaderRace(
         var syncActive = Config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
         if (view.Failover is { } key)
         {
-            if (key.Leader is not null && syncActive && !view.Sync.Matches(self.Name))
+            if (key.Leader is not null && syncActive && !view.Sync.Matches(self.Name) && !key.AllowsAsyncCandidate(Config))
             {
                 why = "switchover in synchronous mode: not a synchronous member";
                 return false;

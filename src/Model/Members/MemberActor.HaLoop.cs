@@ -159,7 +159,7 @@ public sealed partial class MemberActor
             _dcs.Tell(new SetFailoverKey(null));
             return false;
         }
-        var candidate = SwitchoverCandidate(key.Candidate);
+        var candidate = SwitchoverCandidate(key.Candidate, asyncAllowed: key.AllowsAsyncCandidate(_config));
         if (candidate is null)
         {
             _dcs.Tell(new SetFailoverKey(null));
@@ -170,12 +170,12 @@ public sealed partial class MemberActor
         return true;
     }
 
-    private string? SwitchoverCandidate(string? wanted)
+    private string? SwitchoverCandidate(string? wanted, bool asyncAllowed)
     {
         foreach (var name in _downstream.Keys)
         {
             if ((wanted is null || wanted == name) && HealthyDownstream(name)
-                && (_config.SynchronousMode == SynchronousMode.Off || name == _pg.SyncStandby))
+                && (_config.SynchronousMode == SynchronousMode.Off || name == _pg.SyncStandby || asyncAllowed))
             {
                 return name;
             }

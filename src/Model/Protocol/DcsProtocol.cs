@@ -26,7 +26,15 @@ public sealed record SyncKey(string? Leader, string? Standby)
 }
 
 /// <summary>The <c>/failover</c> key written by <c>POST /switchover</c> or <c>POST /failover</c>.</summary>
-public sealed record FailoverKey(string? Leader, string? Candidate);
+public sealed record FailoverKey(string? Leader, string? Candidate, bool IsFailover = false)
+{
+    /// <summary>
+    /// Patroni 4's rule (<see cref="PatroniModel.Scenarios.Configuration.ClusterConfig.FailoverToAsyncInSyncMode"/>): a
+    /// failover request names no leader (POST /failover with a candidate only), so in synchronous mode it may go to an
+    /// asynchronous member; a switchover may not.
+    /// </summary>
+    public bool AllowsAsyncCandidate(Scenarios.Configuration.ClusterConfig config) => IsFailover && config.FailoverToAsyncInSyncMode;
+}
 
 /// <summary>One leader change recorded in the DCS history: the new timeline and where it forked.</summary>
 public sealed record TimelineHistoryEntry(int Timeline, Lsn Fork, string Leader, long At);

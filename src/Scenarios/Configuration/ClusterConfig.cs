@@ -70,6 +70,12 @@ public sealed record ClusterConfig
     /// <summary>PostgreSQL 17 failover slots: slots the consumer or the reconciler create are synced to the standbys.</summary>
     public bool FailoverSlots => PostgresMajor >= 17;
 
+    /// <summary>
+    /// Patroni 4 (the PostgreSQL 17 image runs Debian 13's Patroni 4.0.7; the PostgreSQL 15 one Patroni 3.0.2): in
+    /// synchronous mode a failover, not a switchover, may go to an asynchronous member (ha.py get_failover_candidates).
+    /// </summary>
+    public bool FailoverToAsyncInSyncMode => PostgresMajor >= 17;
+
     /// <summary>The PostgreSQL major versions a cluster may have.</summary>
     public static IReadOnlyList<int> PostgresMajors { get; } = [15, 17];
 

@@ -1,5 +1,6 @@
 using PatroniModel.Model;
 using PatroniModel.Model.World;
+using PatroniModel.Scenarios.Clusters;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Tests.ModelTests.Support;
@@ -76,5 +77,25 @@ public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixtu
         var loser = observation.Member(winner == "pg2" ? "pg3" : "pg2")!;
         Assert.True(cluster.Config.LoopWait * 1000L > observation.AtMilliseconds - cluster.Trace[mark].AtMilliseconds);
         Assert.True(loser.Streaming && loser.Timeline == observation.LeaderMember!.Timeline, $"{loser.Name} does not stream from {winner}: {loser}{cluster.Why()}");
+    }
+
+    [Theory]
+    [InlineData(17, StepStatus.Ok)]
+    [InlineData(15, StepStatus.Refused)]
+    public void FailoverToAnAsynchronousMember_InSynchronousMode_IsPatroni4sRuleOnly(int postgres, StepStatus expected)
+    {
+        // Given strict synchronous mode with pg2 the synchronous standby: Patroni 4.0.7 on the PostgreSQL 17 image,
+        // Patroni 3.0.2 on the PostgreSQL 15 one (campaign seed 20261204, PostgreSQL 17 sequence 7)
+        var config = ClusterConfig.Default with { SynchronousMode = SynchronousMode.Strict, PostgresMajor = postgres };
+        using var cluster = fixture.Runtime.CreateCluster(config, 13, new ModelOptions { PreferredSyncStandby = "pg2" });
+        cluster.Ok(new Settle());
+
+        // When a failover names the asynchronous pg3
+        var result = cluster.Apply(new Failover("pg3"));
+
+        // Then Patroni 4 fails over to it ("in synchronous mode we allow failover (not switchover!) to async node"), 3 refuses
+        Assert.True(result.Status == expected, $"{result}{cluster.Why()}");
+        Assert.Equal(expected == StepStatus.Ok ? "pg3" : "pg1", cluster.Observe().Leader);
+        Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover(cluster.Observe().Leader!, expected == StepStatus.Ok ? "pg1" : "pg3")).Status);
     }
 }
