@@ -22,7 +22,7 @@ public sealed partial class MemberActor
     {
         _ha.Timer?.Cancel();
         _ha = _ha with { Timer = null };
-        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false, SyncSleep = false };
+        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false, SyncSleep = false, RaceWait = false };
     }
 
     private void OnTick(HaTick tick)
@@ -206,8 +206,48 @@ public sealed partial class MemberActor
         if (Eligible(view, out _))
         {
             _ha = _ha with { RaceReason = view.Failover?.Candidate == _name ? "manual failover/switchover candidate" : "won the leader race" };
+            if (view.Failover?.Candidate != _name && _world.PreferredCandidate != _name && AsksAHangingMember(view))
+            {
+                // The status requests wait for the hanging member's 2 s timeout; then the lock is tried (compare-and-swap:
+                // whoever took it meanwhile wins, and this member follows it).
+                CancelHa();
+                _ha = _ha with { Blocked = true, RaceWait = true };
+                _ha = _ha with { Timer = _world.Clock.Schedule(ModelTimings.RestStatusTimeout, Self, new RaceStatusesFetched(_ha.Generation)) };
+                return;
+            }
             _dcs.Tell(new AcquireLease(_name));
         }
+    }
+
+    /// <summary>
+    /// Whether the members this one asks in its race (every other known member; in synchronous mode the /sync ones) include
+    /// one that hangs: running but frozen or cut off, so its REST API neither answers nor refuses.
+    /// </summary>
+    private bool AsksAHangingMember(DcsView view)
+    {
+        var syncActive = _config.SynchronousMode != SynchronousMode.Off && !view.Sync.IsEmpty;
+        foreach (var name in _config.MemberNames)
+        {
+            if (name != _name && (!syncActive || view.Sync.Matches(name)) && Network.SilentSince(name) is not null)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void OnRaceStatusesFetched(RaceStatusesFetched m)
+    {
+        if (m.Generation != _ha.Generation || !_ha.RaceWait)
+        {
+            return;
+        }
+        _ha = _ha with { Blocked = false, RaceWait = false, Timer = null };
+        if (!Network.IsPartitioned(_name))
+        {
+            _dcs.Tell(new AcquireLease(_name));
+        }
+        ScheduleTick(Math.Max(0, LoopMs - ModelTimings.RestStatusTimeout));
     }
 
     private void FollowLeaseHolder(DcsView view, string holder)

@@ -129,6 +129,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<LeaseAnswer>(OnLeaseAnswer);
         Receive<DcsTimedOut>(OnDcsTimedOut);
         Receive<SyncStandbyNamed>(OnSyncStandbyNamed);
+        Receive<RaceStatusesFetched>(OnRaceStatusesFetched);
         Receive<InspectMember>(m => Sender.Tell(Inspect(m.WithRows)));
         Receive<IdentifySystem>(_ => Sender.Tell(new SystemIdentity(_pg.Timeline, _pg.EndLsn, !_pg.IsPrimary)));
         Receive<ReadTimelineHistory>(m => Sender.Tell(new TimelineHistoryAnswer(HistoryOf(m.Timeline))));
@@ -139,7 +140,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<HealMember>(_ =>
         {
             // The DCS call that was retrying goes through now.
-            if (_ha.Blocked && !_ha.SyncSleep)
+            if (_ha.Blocked && !_ha.SyncSleep && !_ha.RaceWait)
             {
                 RunCycle(woken: true);
             }

@@ -11,7 +11,7 @@ internal sealed record MemberRole(bool IsLeader, bool Frozen, bool Stopped);
 /// whether the running cycle was woken by a watch rather than by loop_wait, and whether the cycle sleeps in
 /// process_sync_replication (blocked until <see cref="Protocol.SyncStandbyNamed"/>).
 /// </summary>
-internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle, bool SyncSleep = false)
+internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle, bool SyncSleep = false, bool RaceWait = false)
 {
     public static HaLoopState Idle { get; } = new(0, null, false, false, 0, "won the leader race", false);
 }

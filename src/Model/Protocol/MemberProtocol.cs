@@ -17,6 +17,9 @@ internal sealed record DcsTimedOut(long Generation);
 /// <summary>The leader's two seconds after naming a new synchronous standby in synchronous_standby_names are over (ha.py process_sync_replication).</summary>
 internal sealed record SyncStandbyNamed(long Generation);
 
+/// <summary>The racer's requests to the other members' REST APIs are answered or timed out (Patroni: fetch_nodes_statuses, timeout 2 s).</summary>
+internal sealed record RaceStatusesFetched(long Generation);
+
 /// <summary>Wires a member to its peers, the DCS, the client.</summary>
 internal sealed record WireMember(IActorRef Dcs, IActorRef Client, ImmutableDictionary<string, IActorRef> Peers);
 

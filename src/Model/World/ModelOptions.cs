@@ -81,6 +81,12 @@ public static class ModelTimings
     /// </summary>
     public const long SyncStandbyWait = 2_000;
 
+    /// <summary>
+    /// A member racing for the lock asks the other members' REST APIs for their status (ha.py fetch_nodes_statuses) and
+    /// waits this long for one that hangs (frozen or cut off): Patroni's request timeout.
+    /// </summary>
+    public const long RestStatusTimeout = 2_000;
+
     /// <summary>Settle gives up after this much virtual time.</summary>
     public const long SettleTimeout = 120_000;
 

@@ -63,10 +63,10 @@ public sealed class PropertySuiteFindingsTests(ModelFixture fixture) : IClassFix
     [Fact]
     public void SynchronousMode_TheLastLeaderRestartedAfterBeingKilled_TakesTheLeaseAgain()
     {
-        // Given synchronous mode, the frozen leader's sync standby pg2 promoted, then pg2 and pg3 killed while pg1 thaws
+        // Given synchronous mode, the frozen leader's sync standby pg2 promoted (after the 2 s status timeout to the frozen pg1), then pg2 and pg3 killed while pg1 thaws
         using var cluster = fixture.Runtime.CreateCluster(Fast with { SynchronousMode = SynchronousMode.On }, 2);
         cluster.Ok(new Freeze("pg1"));
-        cluster.Ok(new Wait(8));
+        cluster.Ok(new Wait(10));
         Assert.Equal("pg2", cluster.Leader);
         cluster.Ok(new Kill("pg2"));
         cluster.Ok(new Thaw("pg1"));
@@ -111,7 +111,7 @@ public sealed class PropertySuiteFindingsTests(ModelFixture fixture) : IClassFix
         // Given pg1 frozen until pg2 took over (timeline 2), with acknowledged writes on pg2
         using var cluster = fixture.Runtime.CreateCluster(Fast with { SynchronousMode = mode }, 3);
         cluster.Ok(new Freeze("pg1"));
-        cluster.Ok(new Wait(Fast.Ttl + 2));
+        cluster.Ok(new Wait(Fast.Ttl + 4));
         var leader = cluster.Leader!;
         Assert.NotEqual("pg1", leader);
         cluster.Ok(new Settle());

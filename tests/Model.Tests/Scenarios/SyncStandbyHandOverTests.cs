@@ -98,4 +98,29 @@ public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixtu
         Assert.Equal(expected == StepStatus.Ok ? "pg3" : "pg1", cluster.Observe().Leader);
         Assert.Equal(StepStatus.Refused, cluster.Apply(new Switchover(cluster.Observe().Leader!, expected == StepStatus.Ok ? "pg1" : "pg3")).Status);
     }
+
+    [Fact]
+    public void LeaderRace_WaitsForTheRestTimeoutOfAFrozenMember_NotOfAKilledOne()
+    {
+        // Given the same cluster twice, its leader frozen in one (its REST API hangs) and killed in the other (refused)
+        long PromotionAfterExpiry(Func<string, Step> fault)
+        {
+            using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 14);
+            cluster.Ok(new Settle());
+            var mark = cluster.Trace.Count;
+            cluster.Ok(fault("pg1"));
+            cluster.Ok(new Wait(cluster.Config.Ttl * 2));
+            var expired = cluster.Trace.Skip(mark).First(e => e.Kind == ModelEventKinds.LeaseExpired);
+            var promoted = cluster.Trace.Skip(mark).First(e => e.Kind == ModelEventKinds.Promoted);
+            return promoted.AtMilliseconds - expired.AtMilliseconds;
+        }
+
+        // When the lease expires and a replica races
+        var frozen = PromotionAfterExpiry(m => new Freeze(m));
+        var killed = PromotionAfterExpiry(m => new Kill(m));
+
+        // Then the race with a frozen member waits for Patroni's 2 s status timeout (fetch_nodes_statuses), the other does not
+        Assert.True(frozen >= ModelTimings.RestStatusTimeout, $"promoted {frozen} ms after the lease expired");
+        Assert.True(killed < frozen, $"killed: {killed} ms, frozen: {frozen} ms");
+    }
 }
