@@ -145,6 +145,11 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, refusal);
         }
+        if (Inspect(step.Member).StartInProgress)
+        {
+            // POST /restart while the async executor starts PostgreSQL after a crash (ha.py: "... already in progress").
+            return StepResult.Refused(step, "503 restarting after failure already in progress");
+        }
         MemberRef(step.Member).Tell(new RestartPostgres());
         return StepResult.Ok(step);
     }

@@ -71,6 +71,7 @@ public sealed partial class MemberActor
     private void OnView(DcsView view)
     {
         _ha = _ha with { InFlight = false };
+        _startInProgress = false;
         _config = view.Config;
         ReloadIfPermanentSlotsChanged();
         if (_role.IsLeader)

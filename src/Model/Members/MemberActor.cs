@@ -55,6 +55,9 @@ public sealed partial class MemberActor : ReceiveActor
 
     /// <summary>The bootstrap leader names its first synchronous standby at once: the cluster is handed over settled, as the real bring-up leaves it.</summary>
     private bool _syncHandedOver;
+
+    /// <summary>Started, first HA cycle not yet done (Patroni's async executor is busy starting PostgreSQL).</summary>
+    private bool _startInProgress;
     private StreamState _stream = StreamState.None;
 
     public MemberActor(string name, ModelWorld world)
@@ -218,6 +221,7 @@ public sealed partial class MemberActor : ReceiveActor
         _role = _role with { IsLeader = false };
         Record(ModelEventKinds.Started, $"tl{_pg.Timeline} at {_pg.EndLsn} (crash recovery, in recovery until Patroni decides)");
         ReloadSlots("start");
+        _startInProgress = true;
         Become(Following);
         ScheduleTick(ModelTimings.StartupDelay);
     }
@@ -305,6 +309,7 @@ public sealed partial class MemberActor : ReceiveActor
             withRows ? _pg.Digest : "")
         {
             PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],
+            StartInProgress = _startInProgress && !_role.Stopped,
         };
     }
 

@@ -102,6 +102,9 @@ public sealed record MemberInspection(
     /// <summary>On a leader: the members whose key its HA loop has seen and given a physical slot (empty elsewhere).</summary>
     public ImmutableSortedSet<string> PhysicalSlots { get; init; } = [];
 
+    /// <summary>Started and its first HA cycle not yet run: Patroni's asynchronous start ("restarting after failure") is in progress.</summary>
+    public bool StartInProgress { get; init; }
+
     /// <summary>Accepts writes right now.</summary>
     public bool Writable => Running && !Frozen && IsPrimary && IsLeaderRole;
 }

@@ -123,4 +123,24 @@ public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixtu
         Assert.True(frozen >= ModelTimings.RestStatusTimeout, $"promoted {frozen} ms after the lease expired");
         Assert.True(killed < frozen, $"killed: {killed} ms, frozen: {frozen} ms");
     }
+
+    [Fact]
+    public void RestartRightAfterAStart_IsRefusedWhilePatroniStartsPostgres_ThenAccepted()
+    {
+        // Given a replica killed and started again (campaign seed 20261204, PostgreSQL 17 #9)
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 15);
+        cluster.Ok(new Settle());
+        cluster.Ok(new Kill("pg2"));
+        cluster.Ok(new Start("pg2"));
+
+        // When a restart is asked at once, and again after its first HA cycle
+        var early = cluster.Apply(new Restart("pg2"));
+        cluster.Ok(new Wait(cluster.Config.LoopWait + 1));
+        var later = cluster.Apply(new Restart("pg2"));
+
+        // Then Patroni refuses the first (its async executor is busy: "restarting after failure already in progress")
+        Assert.Equal(StepStatus.Refused, early.Status);
+        Assert.Contains("restarting after failure already in progress", early.Detail, StringComparison.Ordinal);
+        Assert.Equal(StepStatus.Ok, later.Status);
+    }
 }
