@@ -22,7 +22,7 @@ public sealed partial class MemberActor
     {
         _ha.Timer?.Cancel();
         _ha = _ha with { Timer = null };
-        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false, SyncSleep = false, RaceWait = false };
+        _ha = _ha with { Generation = _ha.Generation + 1, InFlight = false, Blocked = false, Sleeping = false };
     }
 
     private void OnTick(HaTick tick)
@@ -212,7 +212,7 @@ public sealed partial class MemberActor
                 // The status requests wait for the hanging member's 2 s timeout; then the lock is tried (compare-and-swap:
                 // whoever took it meanwhile wins, and this member follows it).
                 CancelHa();
-                _ha = _ha with { Blocked = true, RaceWait = true };
+                _ha = _ha with { Blocked = true, Sleeping = true };
                 _ha = _ha with { Timer = _world.Clock.Schedule(ModelTimings.RestStatusTimeout, Self, new RaceStatusesFetched(_ha.Generation)) };
                 return;
             }
@@ -239,11 +239,11 @@ public sealed partial class MemberActor
 
     private void OnRaceStatusesFetched(RaceStatusesFetched m)
     {
-        if (m.Generation != _ha.Generation || !_ha.RaceWait)
+        if (m.Generation != _ha.Generation || !_ha.Sleeping)
         {
             return;
         }
-        _ha = _ha with { Blocked = false, RaceWait = false, Timer = null };
+        _ha = _ha with { Blocked = false, Sleeping = false, Timer = null };
         if (!Network.IsPartitioned(_name))
         {
             _dcs.Tell(new AcquireLease(_name));

@@ -246,7 +246,7 @@ public sealed partial class MemberActor
         _standbyReplay[m.From] = m.Lsn;
         // While the leader sleeps in process_sync_replication, /sync is written when the sleep ends (OnSyncStandbyNamed).
         if (m.From == _pg.SyncStandby && _syncKeyStandby != m.From && CaughtUp(m.From)
-            && _config.SynchronousMode != SynchronousMode.Off && !_ha.SyncSleep)
+            && _config.SynchronousMode != SynchronousMode.Off && !_ha.Sleeping)
         {
             _syncKeyStandby = m.From;
             _dcs.Tell(new SetSyncKey(_name, m.From));
@@ -308,7 +308,7 @@ public sealed partial class MemberActor
                 }
                 TryAckPending();
                 CancelHa();
-                _ha = _ha with { Blocked = true, SyncSleep = true };
+                _ha = _ha with { Blocked = true, Sleeping = true };
                 _ha = _ha with { Timer = _world.Clock.Schedule(ModelTimings.SyncStandbyWait, Self, new SyncStandbyNamed(_ha.Generation)) };
                 return;
             }
@@ -337,11 +337,11 @@ public sealed partial class MemberActor
 
     private void OnSyncStandbyNamed(SyncStandbyNamed m)
     {
-        if (m.Generation != _ha.Generation || !_ha.SyncSleep)
+        if (m.Generation != _ha.Generation || !_ha.Sleeping)
         {
             return;
         }
-        _ha = _ha with { Blocked = false, SyncSleep = false, Timer = null };
+        _ha = _ha with { Blocked = false, Sleeping = false, Timer = null };
         if (_role.IsLeader && _pg.IsPrimary && _pg.SyncStandby is { } pick && HealthyDownstream(pick) && CaughtUp(pick)
             && !Network.IsPartitioned(_name))
         {

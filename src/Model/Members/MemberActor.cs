@@ -143,7 +143,7 @@ public sealed partial class MemberActor : ReceiveActor
         Receive<HealMember>(_ =>
         {
             // The DCS call that was retrying goes through now.
-            if (_ha.Blocked && !_ha.SyncSleep && !_ha.RaceWait)
+            if (_ha.Blocked && !_ha.Sleeping)
             {
                 RunCycle(woken: true);
             }

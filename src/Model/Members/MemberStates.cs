@@ -8,10 +8,10 @@ internal sealed record MemberRole(bool IsLeader, bool Frozen, bool Stopped);
 /// <summary>
 /// The HA loop's own state: the timer of the next cycle (<paramref name="Generation"/> makes stale timers harmless), a DCS
 /// round trip in flight or blocked (a cut-off member), when the held lease runs out, why the last race was entered, and
-/// whether the running cycle was woken by a watch rather than by loop_wait, and whether the cycle sleeps in
-/// process_sync_replication (blocked until <see cref="Protocol.SyncStandbyNamed"/>).
+/// whether the running cycle was woken by a watch rather than by loop_wait, and whether the cycle is asleep inside itself
+/// (Patroni's 2 s in process_sync_replication, or a racer's wait for a REST timeout) rather than blocked on the DCS.
 /// </summary>
-internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle, bool SyncSleep = false, bool RaceWait = false)
+internal sealed record HaLoopState(long Generation, VirtualClock.Timer? Timer, bool InFlight, bool Blocked, long LeaseDeadline, string RaceReason, bool WokenCycle, bool Sleeping = false)
 {
     public static HaLoopState Idle { get; } = new(0, null, false, false, 0, "won the leader race", false);
 }

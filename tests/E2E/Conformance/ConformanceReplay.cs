@@ -25,26 +25,10 @@ public static class ConformanceReplay
     /// <summary>The seed the model clusters are built with.</summary>
     public const int ModelSeed = ModelCluster.DefaultSeed;
 
-    /// <summary>tests/E2E/Corpus in the repository (found by walking up to PatroniModel.sln).</summary>
-    public static string CorpusDirectory
-    {
-        get
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "PatroniModel.sln")))
-                {
-                    return Path.Combine(directory.FullName, "tests", "E2E", "Corpus");
-                }
-            }
-            throw new InvalidOperationException($"PatroniModel.sln not found above {AppContext.BaseDirectory}");
-        }
-    }
-
     /// <summary>Loads and validates one corpus file by name.</summary>
     public static Sequence Load(string file)
     {
-        var path = Path.Combine(CorpusDirectory, file);
+        var path = Path.Combine(Corpus.Directory, file);
         var sequence = SequenceFile.Load(path);
         SequenceFile.Validate(sequence, path);
         return sequence;

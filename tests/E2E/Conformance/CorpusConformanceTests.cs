@@ -1,3 +1,4 @@
+using PatroniModel.Scenarios.Sequences;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -18,8 +19,7 @@ public sealed class CorpusConformanceTests(ConformanceTimings timings, ITestOutp
         PlantedModelBugTests.File,
     };
 
-    public static TheoryData<string> Files => [.. Directory.GetFiles(ConformanceReplay.CorpusDirectory, "*.json")
-        .Select(f => Path.GetFileName(f)).Where(f => !OwnTests.Contains(f)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> Files => [.. Corpus.FileNames.Where(f => !OwnTests.Contains(f))];
 
     [Theory]
     [MemberData(nameof(Files))]

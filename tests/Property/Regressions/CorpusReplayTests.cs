@@ -13,29 +13,14 @@ namespace PatroniModel.Tests.Property.Regressions;
 /// </summary>
 public sealed class CorpusReplayTests(ModelRuntimeFixture fixture) : IClassFixture<ModelRuntimeFixture>
 {
-    private static string CorpusDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PatroniModel.sln")))
-            {
-                directory = directory.Parent;
-            }
-            return directory is null
-                ? throw new InvalidOperationException($"PatroniModel.sln not found above {AppContext.BaseDirectory}")
-                : Path.Combine(directory.FullName, "tests", "E2E", "Corpus");
-        }
-    }
-
-    public static TheoryData<string> Files => [.. Directory.GetFiles(CorpusDirectory, "*.json").Select(f => Path.GetFileName(f)).Order()];
+    public static TheoryData<string> Files => [.. Corpus.FileNames];
 
     [Theory]
     [MemberData(nameof(Files))]
     public void CorpusSequence_OnTheModel_EveryPropertyHolds(string file)
     {
         // Given a corpus sequence
-        var path = Path.Combine(CorpusDirectory, file);
+        var path = Path.Combine(Corpus.Directory, file);
         var sequence = SequenceFile.Load(path);
 
         // When it runs on the model with the product's reconciler

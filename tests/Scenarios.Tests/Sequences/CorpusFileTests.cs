@@ -7,28 +7,13 @@ namespace PatroniModel.Tests.ScenariosTests.Sequences;
 /// <summary>The conformance corpus (tests/E2E/Corpus) is well-formed, canonical, and covers every step kind.</summary>
 public sealed class CorpusFileTests
 {
-    public static string CorpusDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PatroniModel.sln")))
-            {
-                directory = directory.Parent;
-            }
-            return directory is null
-                ? throw new InvalidOperationException($"PatroniModel.sln not found above {AppContext.BaseDirectory}")
-                : Path.Combine(directory.FullName, "tests", "E2E", "Corpus");
-        }
-    }
-
-    public static TheoryData<string> Files => [.. Directory.GetFiles(CorpusDirectory, "*.json").Select(f => Path.GetFileName(f)).Order()];
+    public static TheoryData<string> Files => [.. Corpus.FileNames];
 
     [Theory]
     [MemberData(nameof(Files))]
     public void CorpusFile_LoadsValidatesAndIsCanonical(string file)
     {
-        var path = Path.Combine(CorpusDirectory, file);
+        var path = Path.Combine(Corpus.Directory, file);
 
         var sequence = SequenceFile.Load(path);
         SequenceFile.Validate(sequence, path);
@@ -41,7 +26,7 @@ public sealed class CorpusFileTests
     [Fact]
     public void Corpus_HasAtLeastTwelveSequences_CoveringEveryStepKind()
     {
-        var sequences = Directory.GetFiles(CorpusDirectory, "*.json").Select(SequenceFile.Load).ToList();
+        var sequences = Directory.GetFiles(Corpus.Directory, "*.json").Select(SequenceFile.Load).ToList();
 
         var kinds = sequences.SelectMany(s => s.Steps).Select(s => s.Kind).ToHashSet();
 
