@@ -132,7 +132,9 @@ public sealed partial class MemberActor
     /// </summary>
     private void RunSlotPass()
     {
-        if (!_config.PermanentSlots.IsDefaultOrEmpty && _knownPermanent is not null && _config.PermanentSlots.Any(n => !_pg.Slots.ContainsKey(n)))
+        // (only the permanent slots of the previous pass are in the cache: a slot declared since is not missed yet)
+        if (!_config.PermanentSlots.IsDefaultOrEmpty && _knownPermanent is { } known
+            && known.Any(n => _config.PermanentSlots.Contains(n) && !_pg.Slots.ContainsKey(n)))
         {
             ScheduleSlotReload("a permanent slot is missing");
         }
