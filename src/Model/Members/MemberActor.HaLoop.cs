@@ -336,7 +336,7 @@ public sealed partial class MemberActor
         EnsurePermanentSlots();
         Become(Leading);
         Record(ModelEventKinds.Writable, $"tl {newTimeline}");
-        _client.Tell(new LeaderPromoted(_name, [.. _pg.Rows]));
+        _client.Tell(new LeaderPromoted(_name, _pg.Rows));
         ManageSync(view);
     }
 

@@ -308,7 +308,7 @@ public sealed partial class MemberActor : ReceiveActor
             _stream.Streaming,
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
-            withRows ? [.. _pg.Rows] : [],
+            withRows ? _pg.Rows : RowIds.Empty,
             withRows ? _pg.Digest : "")
         {
             PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],
