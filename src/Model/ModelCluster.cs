@@ -264,12 +264,12 @@ public sealed partial class ModelCluster : ICluster, IDisposable
     {
         const string leader = "pg1";
         _wiring.Dcs.Tell(new BootstrapDcs(leader, [.. _names.Select(n => _wiring.Members[n])], _names));
-        _world.Record(leader, ModelEventKinds.LeaseAcquired, $"bootstrap ttl={Config.Ttl}s");
-        var loopMs = Config.LoopWait * 1000;
+        _world.Record(leader, ModelEventKinds.LeaseAcquired, $"bootstrap ttl={Config.Timings.Ttl}s");
+        var loopMs = Config.Timings.LoopWait * 1000;
         _wiring.Members[leader].Tell(new BootstrapMember(leader, loopMs));
         foreach (var name in _names.Where(n => n != leader))
         {
-            var phase = _world.Random.Next(1, Config.LoopWait * 10 + 1) * 100L;
+            var phase = _world.Random.Next(1, Config.Timings.LoopWait * 10 + 1) * 100L;
             _wiring.Members[name].Tell(new BootstrapMember(leader, phase));
         }
         _wiring.Members[leader].Tell(new WakeUp("bootstrap"));

@@ -128,7 +128,7 @@ public static partial class TimelinePage
             ("synchronous_mode", SynchronousModeNames.ToName(c.SynchronousMode)),
             ("permanent_slots", Slots(c.PermanentSlots)),
             ("ignore_slots", Slots(c.IgnoreSlots)),
-            ("ttl / loop_wait / retry_timeout", $"{c.Ttl} s / {c.LoopWait} s / {c.RetryTimeout} s"),
+            ("ttl / loop_wait / retry_timeout", $"{c.Ttl} s / {c.LoopWait} s / {c.RetryTimeout} s{(c.Timings == new PatroniTimings(c.Ttl, c.LoopWait, c.RetryTimeout) ? "" : $" (Patroni runs {c.Timings.Ttl} s / {c.Timings.LoopWait} s / {c.Timings.RetryTimeout} s)")}"),
             ("maximum_lag_on_failover", $"{N(c.MaximumLagOnFailover)} B"),
         };
         if (c.FailoverSlots)

@@ -163,7 +163,7 @@ public static class SequenceGenerators
             select (IReadOnlyList<Step>)
             [
                 cutStep, .. others, new Write(rows), new AdvanceWal(wal), new Wait(wait), back, death,
-                new Wait(state.Config.Ttl * 3),
+                new Wait(state.Config.Timings.Ttl * 3),
             ];
     }
 
@@ -314,7 +314,7 @@ public static class SequenceGenerators
                 (1, Gen.Constant((Step)new Restart(leader))),
                 (1, Gen.Constant((Step)new PatchConfig(new ConfigPatch { PermanentSlots = state.Config.PermanentSlots.Contains(slot) ? state.Config.PermanentSlots.Remove(slot) : state.Config.PermanentSlots.Add(slot) }))))
             from pause in Gen.Frequency(
-                (3, Gen.Constant((Step)new Wait(state.Config.Ttl + state.Config.LoopWait * 2))),
+                (3, Gen.Constant((Step)new Wait(state.Config.Timings.Ttl + state.Config.Timings.LoopWait * 2))),
                 (2, Gen.Constant((Step)new Settle())),
                 (1, Gen.Elements(WaitSeconds.AsEnumerable()).Select(s => (Step)new Wait(s))))
             from after in Gen.Elements(WalMoves.AsEnumerable())

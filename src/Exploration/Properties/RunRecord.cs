@@ -36,17 +36,17 @@ public sealed class RunRecord(ISimulatedCluster cluster)
 
     /// <summary>Window in which a thawed ex-leader may still accept writes on its old timeline: its HA loop runs within
     /// loop_wait and its DCS read is bounded by retry_timeout (Patroni docs: watchdog, dynamic_configuration).</summary>
-    public long FrozenLeaderWindowMilliseconds => (Config.LoopWait + Config.RetryTimeout) * 1000L;
+    public long FrozenLeaderWindowMilliseconds => (Config.Timings.LoopWait + Config.Timings.RetryTimeout) * 1000L;
 
     /// <summary>After healing, a leader exists within ttl + loop_wait + retry_timeout.</summary>
-    public long LivenessBoundMilliseconds => (Config.Ttl + Config.LoopWait + Config.RetryTimeout) * 1000L;
+    public long LivenessBoundMilliseconds => (Config.Timings.Ttl + Config.Timings.LoopWait + Config.Timings.RetryTimeout) * 1000L;
 
     /// <summary>
     /// How long before the old leader stopped a write counts as written "in the last ttl" for the async durability bound:
     /// ttl as Patroni documents, plus one loop_wait because the lag check compares with the position the leader last
     /// published to the DCS, at most one HA loop before it stopped.
     /// </summary>
-    public long DurabilityWindowMilliseconds => (Config.Ttl + Config.LoopWait) * 1000L;
+    public long DurabilityWindowMilliseconds => (Config.Timings.Ttl + Config.Timings.LoopWait) * 1000L;
 
     /// <summary>Records the observation taken before the first step.</summary>
     public void Start(Observation initial)

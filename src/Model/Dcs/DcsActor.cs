@@ -62,7 +62,7 @@ public sealed class DcsActor : ReceiveActor
         {
             var leader = name == m.Leader;
             _members[name] = new MemberKey(name, leader ? "leader" : "replica", leader ? "running" : "streaming", 1,
-                _world.InitialWal, Now + _config.Ttl * 1000L);
+                _world.InitialWal, Now + _config.Timings.Ttl * 1000L);
         }
         if (_config.SynchronousMode != SynchronousMode.Off)
         {
@@ -73,7 +73,7 @@ public sealed class DcsActor : ReceiveActor
     private void OnHaCycle(HaCycle m)
     {
         var s = m.Status;
-        var ttlMs = _config.Ttl * 1000L;
+        var ttlMs = _config.Timings.Ttl * 1000L;
         _members[s.Name] = new MemberKey(
             s.Name, s.IsLeader ? "leader" : "replica", s.Streaming ? "streaming" : "running", s.Timeline, s.Lsn, Now + ttlMs);
         var renewed = false;
@@ -99,7 +99,7 @@ public sealed class DcsActor : ReceiveActor
         SetLease(m.Member);
         if (fresh)
         {
-            _world.Record(m.Member, ModelEventKinds.LeaseAcquired, $"ttl={_config.Ttl}s");
+            _world.Record(m.Member, ModelEventKinds.LeaseAcquired, $"ttl={_config.Timings.Ttl}s");
         }
         if (_failover is { } fk && (fk.Candidate is null || fk.Candidate == m.Member))
         {
@@ -167,7 +167,7 @@ public sealed class DcsActor : ReceiveActor
     {
         _leaseTimer?.Cancel();
         _leaseGeneration++;
-        var ttlMs = _config.Ttl * 1000L;
+        var ttlMs = _config.Timings.Ttl * 1000L;
         _lease = new LeaderLease(holder, Now + ttlMs);
         _leaseTimer = _world.Clock.Schedule(ttlMs, Self, new LeaseTtlElapsed(_leaseGeneration));
     }

@@ -63,7 +63,7 @@ public sealed partial class MemberActor
         _ha = _ha with { Blocked = false };
         if (_role.IsLeader && _pg.IsPrimary)
         {
-            Demote($"could not reach the DCS within retry_timeout ({_config.RetryTimeout}s)", graceful: false);
+            Demote($"could not reach the DCS within retry_timeout ({_config.Timings.RetryTimeout}s)", graceful: false);
         }
         ScheduleTick(LoopMs);
     }

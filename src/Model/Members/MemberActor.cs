@@ -82,9 +82,9 @@ public sealed partial class MemberActor : ReceiveActor
 
     private long Now => _world.Now;
     private ModelNetwork Network => _world.Network;
-    private long LoopMs => _config.LoopWait * 1000L;
-    private long TtlMs => _config.Ttl * 1000L;
-    private long RetryMs => _config.RetryTimeout * 1000L;
+    private long LoopMs => _config.Timings.LoopWait * 1000L;
+    private long TtlMs => _config.Timings.Ttl * 1000L;
+    private long RetryMs => _config.Timings.RetryTimeout * 1000L;
     private bool Writable => !_role.Stopped && !_role.Frozen && _role.IsLeader && _pg.IsPrimary;
 
     private void Record(string kind, string detail = "") => _world.Record(_name, kind, detail);

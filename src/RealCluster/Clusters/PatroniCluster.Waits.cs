@@ -160,7 +160,7 @@ public sealed partial class PatroniCluster
             }
         }, cancellationToken).ConfigureAwait(false);
         // One more Patroni cycle, so a slot-state reload scheduled by a just-created physical slot has happened.
-        await Task.Delay(TimeSpan.FromSeconds(Config.LoopWait + 0.5), cancellationToken).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromSeconds(Config.Timings.LoopWait + 0.5), cancellationToken).ConfigureAwait(false);
         return settled!;
     }
 

@@ -135,7 +135,7 @@ public sealed record PatroniClusterBuilder
             var others = members.Skip(1).ToList();
             others.ForEach(m => m.IsStopped = true);
             cluster = new PatroniCluster(docker, Config, runId, networkId, password, etcd, members, Log) { SpiloImage = SpiloImage };
-            cluster.Say($"run {runId}: members on {SpiloImage ?? image}{(SpiloImage is null ? "" : " (Spilo flavor)")}; etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}");
+            cluster.Say($"run {runId}: members on {SpiloImage ?? image}{(SpiloImage is null ? "" : " (Spilo flavor)")}; etcd {etcd.Address}, {string.Join(", ", members.Select(m => $"{m.Name} {m.Address}"))}; dcs {(Config.Dcs == DcsFlavor.Etcd3 ? "etcd3" : "etcd (v2)")}, ttl {Config.Ttl}, loop_wait {Config.LoopWait}, retry_timeout {Config.RetryTimeout}{(Config.Timings == new PatroniTimings(Config.Ttl, Config.LoopWait, Config.RetryTimeout) ? "" : $" (Patroni runs ttl {Config.Timings.Ttl}, loop_wait {Config.Timings.LoopWait}, retry_timeout {Config.Timings.RetryTimeout})")}");
             await docker.Containers.StartContainerAsync(members[0].ContainerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
             await cluster.WaitForLeaderAsync(StartupTimeout, cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(others.Select(m => docker.Containers.StartContainerAsync(m.ContainerId, new ContainerStartParameters(), cancellationToken))).ConfigureAwait(false);

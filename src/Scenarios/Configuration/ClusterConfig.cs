@@ -18,6 +18,9 @@ public enum DcsFlavor
     Etcd3,
 }
 
+/// <summary>The timeouts Patroni runs with, in whole seconds (<see cref="ClusterConfig.Timings"/>).</summary>
+public readonly record struct PatroniTimings(int Ttl, int LoopWait, int RetryTimeout);
+
 /// <summary>
 /// A cluster under test: members <c>pg1..pgN</c> and Patroni's dynamic configuration
 /// (Patroni docs: dynamic_configuration). Durations are whole seconds, as Patroni takes them.
@@ -89,6 +92,34 @@ public sealed record ClusterConfig
     /// healthy member may be promoted.
     /// </summary>
     public bool SyncKeyWrittenBeforeAStandby => PostgresMajor >= 17;
+
+    /// <summary>
+    /// The ttl, loop_wait and retry_timeout Patroni runs with. Patroni 4 (since 3.2; config.py
+    /// _validate_and_adjust_timeouts) raises ttl to at least 20 s and retry_timeout to at least 3 s, then lowers loop_wait
+    /// (or, at loop_wait 1, retry_timeout) until loop_wait + 2 * retry_timeout fits in ttl: a configured ttl of 6 or 10 is
+    /// a 20 s leader key on the PostgreSQL 17 image (measured: the etcd key's ttl is 20, campaign seed 20261205 PostgreSQL
+    /// 17 #2, #6). Patroni 3.0.2 takes them as given.
+    /// </summary>
+    public PatroniTimings Timings
+    {
+        get
+        {
+            if (PostgresMajor < 17)
+            {
+                return new PatroniTimings(Ttl, LoopWait, RetryTimeout);
+            }
+            var (ttl, loopWait, retryTimeout) = (Math.Max(Ttl, 20), Math.Max(LoopWait, 1), Math.Max(RetryTimeout, 3));
+            if (1 + 2 * retryTimeout > ttl)
+            {
+                (loopWait, retryTimeout) = (1, (ttl - 1) / 2);
+            }
+            else if (loopWait + 2 * retryTimeout > ttl)
+            {
+                loopWait = ttl - 2 * retryTimeout;
+            }
+            return new PatroniTimings(ttl, loopWait, retryTimeout);
+        }
+    }
 
     /// <summary>The PostgreSQL major versions a cluster may have.</summary>
     public static IReadOnlyList<int> PostgresMajors { get; } = [15, 17];
