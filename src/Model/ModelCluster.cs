@@ -33,6 +33,7 @@ public sealed partial class ModelCluster : ICluster, IDisposable
     private readonly ReplyBox _box = new();
     private readonly IActorRef _root;
     private readonly ImmutableArray<string> _names;
+    private readonly Dictionary<string, LostRows> _lostByMember = new(StringComparer.Ordinal);
     private ISlotReconciler? _reconciler;
     private bool _disposed;
 
@@ -139,13 +140,34 @@ public sealed partial class ModelCluster : ICluster, IDisposable
         }
         var client = Query<ClientInspection>(_wiring.Client, InspectClient.Instance)!;
         var consumer = Query<ConsumerInspection>(_wiring.Consumer, InspectConsumer.Instance)!;
-        var lost = ImmutableArray<long>.Empty;
-        if (leaderInspection is not null)
+        var lost = leaderInspection is null ? [] : LostOn(leaderInspection, client.Acknowledged);
+        return new Observation(_world.Now, leader, members.MoveToImmutable(), consumer.Positions, client.Acknowledged.Count, lost);
+    }
+
+    /// <summary>
+    /// The acknowledged row ids <paramref name="leader"/> does not hold, in id order. Each member's answer is remembered: while
+    /// its rows and the acknowledged ids only grew since, only the ids acknowledged since and the ones missing then are looked
+    /// up again, so observing after every step of a long run stays linear in its length.
+    /// </summary>
+    private ImmutableArray<long> LostOn(MemberInspection leader, RowIds acknowledged)
+    {
+        var missing = new List<long>();
+        var from = 0;
+        if (_lostByMember.TryGetValue(leader.Name, out var known) && known.Rows.IsPrefixOf(leader.Rows) && known.Acknowledged.IsPrefixOf(acknowledged))
         {
-            var onLeader = leaderInspection.Rows.ToHashSet();
-            lost = [.. client.Acknowledged.Where(id => !onLeader.Contains(id)).Order()];
+            missing.AddRange(known.Lost.Where(id => !leader.Rows.Contains(id)));
+            from = known.Acknowledged.Count;
         }
-        return new Observation(_world.Now, leader, members.MoveToImmutable(), consumer.Positions, client.Acknowledged.Length, lost);
+        for (var i = from; i < acknowledged.Count; i++)
+        {
+            if (!leader.Rows.Contains(acknowledged[i]))
+            {
+                missing.Add(acknowledged[i]);
+            }
+        }
+        ImmutableArray<long> lost = [.. missing.Order()];
+        _lostByMember[leader.Name] = new LostRows(leader.Rows, acknowledged, lost);
+        return lost;
     }
 
     /// <summary>The internal state of every member (for invariant checks and tests).</summary>
@@ -185,7 +207,7 @@ public sealed partial class ModelCluster : ICluster, IDisposable
     public MemberState StateOf(string member) => FaultsOf(member).State;
 
     /// <summary>The row ids whose commit the client saw acknowledged.</summary>
-    public ImmutableArray<long> Acknowledged => Query<ClientInspection>(_wiring.Client, InspectClient.Instance)!.Acknowledged;
+    public ImmutableArray<long> Acknowledged => [.. Query<ClientInspection>(_wiring.Client, InspectClient.Instance)!.Acknowledged];
 
     /// <summary>Lets virtual time pass (the same as a Wait step, in milliseconds).</summary>
     public void Advance(long milliseconds)
@@ -311,6 +333,9 @@ public sealed partial class ModelCluster : ICluster, IDisposable
             streaming,
             [.. m.Slots.Select(s => new SlotObservation(s.Slot, s.ConfirmedFlush, s.RestartLsn))],
             readable ? m.Digest : "",
-            readable ? m.Rows.Length : 0);
+            readable ? m.Rows.Count : 0);
     }
+
+    /// <summary>What <see cref="LostOn"/> found on one member: its rows and the acknowledged ids then, and the ones it lacked.</summary>
+    private sealed record LostRows(RowIds Rows, RowIds Acknowledged, ImmutableArray<long> Lost);
 }

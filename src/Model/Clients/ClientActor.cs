@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using PatroniModel.Model.Postgres;
 using PatroniModel.Model.Protocol;
 using PatroniModel.Model.Time;
 using PatroniModel.Model.World;
@@ -17,8 +18,7 @@ public sealed class ClientActor : ReceiveActor
     private readonly ModelWorld _world;
     private readonly ImmutableArray<string> _memberNames;
     private ImmutableDictionary<string, IActorRef> _members = ImmutableDictionary<string, IActorRef>.Empty;
-    private readonly List<long> _acked = [];
-    private readonly HashSet<long> _ackedSet = [];
+    private readonly RowIdLog _acked = new();
     private readonly HashSet<long> _lostReported = [];
     private readonly Queue<string> _candidates = new();
     private long _nextRowId = 1;
@@ -52,7 +52,7 @@ public sealed class ClientActor : ReceiveActor
         Receive<CommitTimedOut>(m => OnFailed(m.RowId, $"no acknowledgement from {_currentTarget} within {ModelTimings.CommitTimeout} ms"));
         Receive<LeaderPromoted>(OnLeaderPromoted);
         Receive<RowsDiscarded>(OnRowsDiscarded);
-        Receive<InspectClient>(_ => Sender.Tell(new ClientInspection([.. _acked], _nextRowId)));
+        Receive<InspectClient>(_ => Sender.Tell(new ClientInspection(_acked.Snapshot(), _nextRowId)));
     }
 
     public static Props Props(ModelWorld world, ImmutableArray<string> memberNames) =>
@@ -113,7 +113,6 @@ public sealed class ClientActor : ReceiveActor
         }
         _timeout?.Cancel();
         _acked.Add(m.RowId);
-        _ackedSet.Add(m.RowId);
         _sticky = m.Member;
         _batchAcked++;
         Record(ModelEventKinds.WriteAcked, $"row={m.RowId} lsn={m.Lsn} tl={m.Timeline} {m.Member}");
@@ -173,7 +172,7 @@ public sealed class ClientActor : ReceiveActor
 
     private void OnLeaderPromoted(LeaderPromoted m)
     {
-        foreach (var id in _acked)
+        foreach (var id in _acked.Snapshot())
         {
             if (!m.Rows.Contains(id) && _lostReported.Add(id))
             {
@@ -186,7 +185,7 @@ public sealed class ClientActor : ReceiveActor
     {
         foreach (var id in m.Rows)
         {
-            if (_ackedSet.Contains(id) && _lostReported.Add(id))
+            if (_acked.Contains(id) && _lostReported.Add(id))
             {
                 Record(ModelEventKinds.WriteLost, $"row={id} (discarded by pg_rewind on {m.Member})");
             }

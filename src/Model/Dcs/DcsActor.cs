@@ -141,15 +141,8 @@ public sealed class DcsActor : ReceiveActor
 
     private void OnPatch(PatchDynamicConfig m)
     {
+        // Only /config changes: the leader writes or deletes /sync in its own sync pass (ha.py process_sync_replication).
         _config = m.Config;
-        if (_config.SynchronousMode == SynchronousMode.Off)
-        {
-            _sync = SyncKey.Empty;
-        }
-        else if (_sync.Leader is null && CurrentLease() is { } lease)
-        {
-            _sync = new SyncKey(lease.Holder, null);
-        }
         Sender.Tell(View(false));
         for (var i = 0; i < _watchers.Length; i++)
         {

@@ -73,6 +73,7 @@ public sealed partial class MemberActor
         _ha = _ha with { InFlight = false };
         _startInProgress = false;
         _config = view.Config;
+        RunSlotPass();
         ReloadIfPermanentSlotsChanged();
         if (_role.IsLeader)
         {
@@ -276,11 +277,11 @@ public sealed partial class MemberActor
         (_physicalSlots, _seenMemberKeys, var joined, var dropFailed) = SlotKeeping.PhysicalSlots(_physicalSlots, _seenMemberKeys, live, WalSenderActive);
         if (!joined.IsEmpty)
         {
-            ReloadSlots($"physical slot created for {string.Join(", ", joined)}");
+            ScheduleSlotReload($"physical slot created for {string.Join(", ", joined)}");
         }
         if (!dropFailed.IsEmpty)
         {
-            ReloadSlots($"physical slot of {string.Join(", ", dropFailed)} still active: drop failed");
+            ScheduleSlotReload($"physical slot of {string.Join(", ", dropFailed)} still active: drop failed");
         }
     }
 
@@ -324,12 +325,18 @@ public sealed partial class MemberActor
             _pg.Slots.Remove(slot.Name);
             Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
         }
-        // Patroni's first cycle as leader creates the members' physical slots right after the promotion.
+        // Patroni's first cycle as leader (the promotion wakes it) runs a slot pass: a reload scheduled while a standby
+        // happens now, and it creates the members' physical slots, which schedules the next one (Patroni 4: at once).
+        RunSlotPass();
         EnsurePhysicalSlots(view);
+        if (_config.NewLeaderDropsUnknownSlotsAtOnce)
+        {
+            RunSlotPass();
+        }
         EnsurePermanentSlots();
         Become(Leading);
         Record(ModelEventKinds.Writable, $"tl {newTimeline}");
-        _client.Tell(new LeaderPromoted(_name, [.. _pg.Rows]));
+        _client.Tell(new LeaderPromoted(_name, _pg.Rows));
         ManageSync(view);
     }
 
@@ -378,7 +385,7 @@ public sealed partial class MemberActor
         _standbyReplay.Clear();
         // Patroni restarts PostgreSQL as a replica: every replication connection to it breaks.
         Network.Bump(_name);
-        ReloadSlots("role change");
+        BecomeStandbySlots("role change");
         _stream = _stream with { Upstream = null, Streaming = false };
         Become(Following);
     }

@@ -259,12 +259,23 @@ public sealed partial class MemberActor
     private void ManageSync(DcsView view)
     {
         var mode = _config.SynchronousMode;
+        var sync = view.Sync;
         if (mode == SynchronousMode.Off)
         {
+            if (!sync.IsEmpty)
+            {
+                _dcs.Tell(new SetSyncKey(null!, null));
+                Record(ModelEventKinds.SyncStandby, "none (synchronous mode off: /sync deleted)");
+            }
             _pg.SyncStandby = null;
             _syncKeyStandby = null;
             AckAllPending();
             return;
+        }
+        if (sync.IsEmpty && _config.SyncKeyWrittenBeforeAStandby)
+        {
+            _dcs.Tell(new SetSyncKey(_name, null));
+            sync = new SyncKey(_name, null);
         }
         var current = _pg.SyncStandby;
         string? pick = null;
@@ -302,7 +313,7 @@ public sealed partial class MemberActor
                 // synchronous by then. A leader frozen, killed or cut off in those 2 s leaves /sync without a standby: only
                 // the leader may be promoted.
                 _syncKeyStandby = null;
-                if (view.Sync.Leader != _name || view.Sync.Standby is not null)
+                if (!sync.IsEmpty && (sync.Leader != _name || sync.Standby is not null))
                 {
                     _dcs.Tell(new SetSyncKey(_name, null));
                 }
@@ -321,7 +332,8 @@ public sealed partial class MemberActor
         }
         var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
         _syncKeyStandby = keyStandby;
-        if (view.Sync.Leader != _name || view.Sync.Standby != keyStandby)
+        // Patroni 3.0.2 leaves a missing /sync missing until it can name a standby (allow_promote empty: nothing written).
+        if ((keyStandby is not null || !sync.IsEmpty) && (sync.Leader != _name || sync.Standby != keyStandby))
         {
             _dcs.Tell(new SetSyncKey(_name, keyStandby));
         }

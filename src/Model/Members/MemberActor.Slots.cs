@@ -79,27 +79,88 @@ public sealed partial class MemberActor
         {
             return;
         }
-        foreach (var name in SlotKeeping.MissingPermanent(_config, _pg.Slots))
+        foreach (var name in SlotKeeping.MissingPermanent(_config, _pg.Slots).ToList())
         {
             var at = CreateLocalSlot(name);
             Record(ModelEventKinds.SlotCreated, $"{name} at {at} by Patroni (permanent slot missing on the leader)");
+            // slots.py _ensure_logical_slots_primary: every creation schedules a reload of the slot state.
+            ScheduleSlotReload("permanent slot created");
         }
     }
 
+    /// <summary>
+    /// A change of the permanent slots, as Patroni's next slot pass sees it (slots.py <c>sync_replication_slots</c>): a slot
+    /// no longer permanent was in its slot cache and is dropped now (unless ignored); a newly declared one was not in the
+    /// cache, so Patroni creates it WHERE NOT EXISTS (an existing slot is adopted at its own position) and schedules a
+    /// reload: the other unknown slots go at the pass after.
+    /// </summary>
     private void ReloadIfPermanentSlotsChanged()
     {
         var now = _config.PermanentSlots;
         if (_knownPermanent is { } known && !known.SequenceEqual(now))
         {
-            // A slot newly declared permanent that exists already is adopted at its own position: Patroni creates a
-            // permanent slot only WHERE NOT EXISTS (slots.py _ensure_logical_slots_primary), then reloads and keeps it.
-            ReloadSlots("reload (permanent slots changed)");
+            foreach (var name in known.Except(now, StringComparer.Ordinal))
+            {
+                if (_pg.Slots.TryGetValue(name, out var slot) && SlotKeeping.OnReload(slot, _config, _pg.IsPrimary) == SlotFate.Drop)
+                {
+                    _pg.Slots.Remove(name);
+                    Record(ModelEventKinds.SlotDropped, $"{name} (no longer a permanent slot)");
+                }
+            }
+            if (now.Except(known, StringComparer.Ordinal).Any())
+            {
+                ScheduleSlotReload("permanent slots changed");
+            }
             if (_pg.IsPrimary && _role.IsLeader)
             {
                 EnsurePermanentSlots();
             }
         }
         _knownPermanent = now;
+    }
+
+    /// <summary>
+    /// Patroni's <c>_schedule_load_slots</c>: the slot state is reloaded (and unknown slots dropped) at the next slot pass,
+    /// the end of the next HA cycle that reaches the DCS, not at the instant that scheduled it.
+    /// </summary>
+    private void ScheduleSlotReload(string reason) => _slotReload ??= reason;
+
+    /// <summary>
+    /// The start of this cycle's slot pass: a reload scheduled earlier happens now. So does one this pass schedules itself
+    /// (slots.py <c>process_permanent_slots</c>, run by the cycle's cluster query): with permanent logical slots configured,
+    /// a permanent slot missing on this member means a slot Patroni's cache knew is gone.
+    /// </summary>
+    private void RunSlotPass()
+    {
+        // (only the permanent slots of the previous pass are in the cache: a slot declared since is not missed yet)
+        if (!_config.PermanentSlots.IsDefaultOrEmpty && _knownPermanent is { } known
+            && known.Any(n => _config.PermanentSlots.Contains(n) && !_pg.Slots.ContainsKey(n)))
+        {
+            ScheduleSlotReload("a permanent slot is missing");
+        }
+        if (_slotReload is { } reason)
+        {
+            _slotReload = null;
+            ReloadSlots($"reload ({reason})");
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL running as a standby (started, or restarted by a demotion): its permanent slots are copies Patroni
+    /// advances from now on; the unknown ones are dropped by the reload the start schedules (postgresql/__init__.py: a
+    /// start that reaches 'running' calls <c>slots_handler.schedule()</c>).
+    /// </summary>
+    private void BecomeStandbySlots(string reason)
+    {
+        foreach (var slot in _pg.Slots.Values)
+        {
+            if (SlotKeeping.OnReload(slot, _config, isPrimary: false) == SlotFate.KeepAsCopy)
+            {
+                slot.IsCopy = true;
+                slot.ReadyAt = Now;
+            }
+        }
+        ScheduleSlotReload(reason);
     }
 
     /// <summary>Patroni reloading its slot state: it drops inactive slots that are neither permanent nor matched by ignore_slots.</summary>
@@ -116,6 +177,12 @@ public sealed partial class MemberActor
                 case SlotFate.KeepAsCopy:
                     slot.IsCopy = true;
                     slot.ReadyAt = Now;
+                    break;
+                case SlotFate.Keep when slot.IsCopy && slot.Failover && !_pg.IsPrimary
+                    && !_config.PermanentSlots.Contains(slot.Name) && !_config.IgnoreSlots.Contains(slot.Name):
+                    // Patroni 4.0.7 tries to drop the unknown synced slot; PostgreSQL 17 refuses during recovery, and the
+                    // error schedules another reload (slots.py sync_replication_slots: except -> _schedule_load_slots).
+                    ScheduleSlotReload($"drop of the synced slot {slot.Name} refused during recovery");
                     break;
                 case SlotFate.Drop:
                     _pg.Slots.Remove(slot.Name);

@@ -49,6 +49,7 @@ public sealed partial class MemberActor : ReceiveActor
     private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
     private ClusterConfig _config;
     private ImmutableArray<string>? _knownPermanent;
+    private string? _slotReload;
     private string? _syncKeyStandby;
     private MemberRole _role = new(IsLeader: false, Frozen: false, Stopped: false);
     private HaLoopState _ha = HaLoopState.Idle;
@@ -220,7 +221,7 @@ public sealed partial class MemberActor : ReceiveActor
         _pg.SyncStandby = null;
         _role = _role with { IsLeader = false };
         Record(ModelEventKinds.Started, $"tl{_pg.Timeline} at {_pg.EndLsn} (crash recovery, in recovery until Patroni decides)");
-        ReloadSlots("start");
+        BecomeStandbySlots("start");
         _startInProgress = true;
         Become(Following);
         ScheduleTick(ModelTimings.StartupDelay);
@@ -270,6 +271,8 @@ public sealed partial class MemberActor : ReceiveActor
         }
         Network.Bump(_name);
         _stream = _stream with { Streaming = false };
+        // The async executor wakes the HA loop as soon as the restart ends (async_executor.py run: ha_wakeup), and the
+        // restart scheduled a reload (PostgreSQL reached 'running'): that cycle's slot pass drops the unknown slots at once.
         ReloadSlots("restart");
         if (_pg.IsPrimary && _role.IsLeader)
         {
@@ -305,7 +308,7 @@ public sealed partial class MemberActor : ReceiveActor
             _stream.Streaming,
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
-            withRows ? [.. _pg.Rows] : [],
+            withRows ? _pg.Rows : RowIds.Empty,
             withRows ? _pg.Digest : "")
         {
             PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],

@@ -12,9 +12,7 @@ namespace PatroniModel.Model.Postgres;
 public sealed class PostgresServer(Lsn initialWal)
 {
     private readonly List<WalRecord> _wal = [];
-    private readonly List<long> _rows = [];
-    private readonly HashSet<long> _rowSet = [];
-    private string? _digest;
+    private readonly RowIdLog _rows = new();
 
     public int Timeline { get; private set; } = 1;
 
@@ -34,11 +32,12 @@ public sealed class PostgresServer(Lsn initialWal)
     /// <summary>The end of WAL: insert = flush on a primary, receive = replay on a replica.</summary>
     public Lsn EndLsn => _wal.Count == 0 ? initialWal : _wal[^1].End;
 
-    public IReadOnlyList<long> Rows => _rows;
+    /// <summary>The committed rows as they stand now (a snapshot: later commits do not show in it).</summary>
+    public RowIds Rows => _rows.Snapshot();
 
-    public bool HasRow(long id) => _rowSet.Contains(id);
+    public bool HasRow(long id) => _rows.Contains(id);
 
-    public string Digest => _digest ??= RowDigest.Compute(_rows);
+    public string Digest => _rows.Digest();
 
     /// <summary>Appends a record this server writes itself (as primary).</summary>
     public WalRecord Write(WalKind kind, long bytes, long rowId = 0)
@@ -56,8 +55,6 @@ public sealed class PostgresServer(Lsn initialWal)
         if (record.Kind == WalKind.Row)
         {
             _rows.Add(record.RowId);
-            _rowSet.Add(record.RowId);
-            _digest = null;
         }
     }
 
@@ -113,10 +110,7 @@ public sealed class PostgresServer(Lsn initialWal)
         }
         if (discarded.Count > 0)
         {
-            var gone = discarded.ToHashSet();
-            _rows.RemoveAll(gone.Contains);
-            _rowSet.ExceptWith(gone);
-            _digest = null;
+            _rows.RemoveAll(discarded.ToHashSet());
         }
         _wal.RemoveRange(keep, _wal.Count - keep);
         return discarded;

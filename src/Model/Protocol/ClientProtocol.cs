@@ -17,7 +17,7 @@ internal sealed record NextRow(long Generation);
 internal sealed record CommitTimedOut(long RowId);
 
 /// <summary>A member was promoted holding these rows: acknowledged rows it lacks are lost.</summary>
-internal sealed record LeaderPromoted(string Member, HashSet<long> Rows);
+internal sealed record LeaderPromoted(string Member, Postgres.RowIds Rows);
 
 /// <summary>pg_rewind discarded these rows on a member.</summary>
 internal sealed record RowsDiscarded(string Member, List<long> Rows);
@@ -27,7 +27,7 @@ internal sealed record InspectClient
     public static InspectClient Instance { get; } = new();
 }
 
-internal sealed record ClientInspection(ImmutableArray<long> Acknowledged, long NextRowId);
+internal sealed record ClientInspection(Postgres.RowIds Acknowledged, long NextRowId);
 
 /// <summary>The consumer reads <paramref name="Slot"/> on <paramref name="Leader"/> up to its end and confirms it.</summary>
 internal sealed record ConsumeOn(string Slot, IActorRef Leader, IActorRef ReplyTo);

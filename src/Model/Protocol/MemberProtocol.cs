@@ -96,7 +96,7 @@ public sealed record MemberInspection(
     bool Streaming,
     string? SyncStandby,
     ImmutableArray<SlotRow> Slots,
-    ImmutableArray<long> Rows,
+    RowIds Rows,
     string Digest)
 {
     /// <summary>On a leader: the members whose key its HA loop has seen and given a physical slot (empty elsewhere).</summary>

@@ -76,6 +76,20 @@ public sealed record ClusterConfig
     /// </summary>
     public bool FailoverToAsyncInSyncMode => PostgresMajor >= 17;
 
+    /// <summary>
+    /// Patroni 4 drops the unknown slots in a new leader's first cycle; Patroni 3.0.2 a loop later: the first cycle creates
+    /// the members' physical slots, which schedules the reload that drops them (slots.py _ensure_physical_slots). Measured:
+    /// corpus 19 (PostgreSQL 17) and campaign seed 20261204 PostgreSQL 15 #16, #22.
+    /// </summary>
+    public bool NewLeaderDropsUnknownSlotsAtOnce => PostgresMajor >= 17;
+
+    /// <summary>
+    /// Patroni 4 writes /sync with the leader alone as soon as its sync pass finds the key missing (ha.py
+    /// _maybe_enable_synchronous_mode); Patroni 3.0.2 writes it only once it names a synchronous standby, so until then any
+    /// healthy member may be promoted.
+    /// </summary>
+    public bool SyncKeyWrittenBeforeAStandby => PostgresMajor >= 17;
+
     /// <summary>The PostgreSQL major versions a cluster may have.</summary>
     public static IReadOnlyList<int> PostgresMajors { get; } = [15, 17];
 
