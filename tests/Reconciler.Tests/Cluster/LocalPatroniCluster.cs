@@ -118,6 +118,9 @@ public sealed partial class LocalPatroniCluster : IAsyncLifetime
         await File.WriteAllTextAsync(config, PatroniConfig()).ConfigureAwait(false);
         _patroni = StartLogged(PatroniLog, AsPostgres("patroni", config));
         await WaitForLeaderAsync(LeaderTimeout).ConfigureAwait(false);
+        // Leader and writable comes before Patroni's first slot pass, whose reload (scheduled at start) drops every unknown
+        // slot it finds: let it happen before the first test's slots exist.
+        await SettleSlotsAsync().ConfigureAwait(false);
     }
 
     /// <summary>
