@@ -12,9 +12,10 @@ namespace PatroniModel.Tests.ReconcilerTests.Cluster;
 /// <summary>
 /// A real single-member Patroni 3.0.2 cluster on PostgreSQL 15 with one etcd 3.4 (v2 API), started as local processes
 /// on free 127.0.0.1 ports, once per test collection (as Patroni's own acceptance tests do). PostgreSQL runs as the
-/// <c>postgres</c> user; everything lives in one temporary folder that is removed at dispose.
+/// <c>postgres</c> user; everything lives in one temporary folder that is removed at dispose. With
+/// <see cref="SharedVariable"/> set, one cluster is shared by every test host that runs (LocalPatroniCluster.Shared.cs).
 /// </summary>
-public sealed class LocalPatroniCluster : IAsyncLifetime
+public sealed partial class LocalPatroniCluster : IAsyncLifetime
 {
     public const string Scope = "reconciler";
     public const string Member = "pg1";
@@ -59,9 +60,23 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         Timeout = 5,
     }.ConnectionString;
 
+    /// <summary>A fixture of its own, or the shared cluster when <see cref="SharedVariable"/> names a folder.</summary>
+    public LocalPatroniCluster()
+        : this(Environment.GetEnvironmentVariable(SharedVariable) is { Length: > 0 } shared ? Path.GetFullPath(shared) : null)
+    {
+    }
+
+    /// <param name="shared">The shared cluster's folder, or null for a cluster of this fixture's own.</param>
+    internal LocalPatroniCluster(string? shared) => _shared = shared;
+
     public async Task InitializeAsync()
     {
         CheckPrerequisites();
+        if (_shared is not null)
+        {
+            await InitializeSharedAsync().ConfigureAwait(false);
+            return;
+        }
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopLeftovers();
         Root = Directory.CreateTempSubdirectory("patroni-model-reconciler-").FullName;
         File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
@@ -103,6 +118,9 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         await File.WriteAllTextAsync(config, PatroniConfig()).ConfigureAwait(false);
         _patroni = StartLogged(PatroniLog, AsPostgres("patroni", config));
         await WaitForLeaderAsync(LeaderTimeout).ConfigureAwait(false);
+        // Leader and writable comes before Patroni's first slot pass, whose reload (scheduled at start) drops every unknown
+        // slot it finds: let it happen before the first test's slots exist.
+        await SettleSlotsAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -186,6 +204,11 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_shared is not null)
+        {
+            _http.Dispose();
+            return;
+        }
         var problems = await StopProcessesAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         _http.Dispose();
         if (Root.Length > 0 && Directory.Exists(Root))
@@ -360,29 +383,11 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             {
                 return _copy;
             }
-            var directory = Path.Combine(Root, "copy");
-            Directory.CreateDirectory(directory);
-            await GiveToPostgresAsync(directory).ConfigureAwait(false);
-            var data = Path.Combine(directory, "data");
-            var port = FreePort();
-            await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_basebackup"), "-h", "127.0.0.1", "-p", PostgresPort.ToString(),
-                "-U", "postgres", "-D", data, "-X", "stream", "-R", "-c", "fast")).ConfigureAwait(false);
-            await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "30",
-                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={directory} " +
-                      $"-c hba_file={data}/pg_hba.conf -c ident_file={data}/pg_ident.conf -c cluster_name=copy",
-                "start")).ConfigureAwait(false);
-            _copy = new PromotedCopy(data, port);
-            var copy = new NpgsqlConnectionStringBuilder(ConnectionString) { Port = port }.ConnectionString;
-            await using (var connection = new NpgsqlConnection(copy))
+            if (_shared is not null)
             {
-                await connection.OpenAsync().ConfigureAwait(false);
-                await using var promote = new NpgsqlCommand("SELECT pg_promote(true, 30)", connection);
-                if (await promote.ExecuteScalarAsync().ConfigureAwait(false) is not true)
-                {
-                    throw new InvalidOperationException($"pg_promote() on the copy did not finish within 30 s; log: {LogTail(Path.Combine(directory, "postgres.log"), 20)}");
-                }
+                return _copy = await SharedCopyAsync().ConfigureAwait(false);
             }
-            return _copy;
+            return _copy = await StartPromotedCopyAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -404,54 +409,89 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
             {
                 return _leaderlessUrl;
             }
-            var directory = Path.Combine(Root, "leaderless");
-            Directory.CreateDirectory(directory);
-            await GiveToPostgresAsync(directory).ConfigureAwait(false);
-            var restPort = FreePort();
-            var config = Path.Combine(Root, "leaderless.yml");
-            await File.WriteAllTextAsync(config, $"""
-                scope: leaderless
-                name: pg9
-                restapi:
-                  listen: 127.0.0.1:{restPort}
-                  connect_address: 127.0.0.1:{restPort}
-                etcd:
-                  hosts: 127.0.0.1:{EtcdPort}
-                tags:
-                  nofailover: true
-                postgresql:
-                  listen: 127.0.0.1:{FreePort()}
-                  connect_address: 127.0.0.1:{FreePort()}
-                  data_dir: {Path.Combine(directory, "data")}
-                  bin_dir: {BinDir}
-                  pgpass: {Path.Combine(directory, "pgpass")}
-                  authentication:
-                    superuser:
-                      username: postgres
-                    replication:
-                      username: postgres
-                """).ConfigureAwait(false);
-            var log = Path.Combine(Root, "leaderless.log");
-            _leaderless = StartLogged(log, AsPostgres("patroni", config));
-            var url = new Uri($"http://127.0.0.1:{restPort}/");
-            await WaitUntilAsync("the leaderless patroni to list itself in GET /cluster", async () =>
+            if (_shared is not null)
             {
-                try
-                {
-                    return (await _http.GetStringAsync(new Uri(url, "cluster")).ConfigureAwait(false)).Contains("\"pg9\"", StringComparison.Ordinal);
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(30), () => Task.FromResult(LogTail(log, 20))).ConfigureAwait(false);
-            _leaderlessUrl = url;
-            return url;
+                return _leaderlessUrl = await SharedLeaderlessAsync().ConfigureAwait(false);
+            }
+            return _leaderlessUrl = await StartLeaderlessAsync().ConfigureAwait(false);
         }
         finally
         {
             _copyGate.Release();
         }
+    }
+
+    private async Task<PromotedCopy> StartPromotedCopyAsync()
+    {
+        var directory = Path.Combine(Root, "copy");
+        Directory.CreateDirectory(directory);
+        await GiveToPostgresAsync(directory).ConfigureAwait(false);
+        var data = Path.Combine(directory, "data");
+        var port = FreePort();
+        await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_basebackup"), "-h", "127.0.0.1", "-p", PostgresPort.ToString(),
+            "-U", "postgres", "-D", data, "-X", "stream", "-R", "-c", "fast")).ConfigureAwait(false);
+        await RunAsync(AsPostgres(Path.Combine(BinDir, "pg_ctl"), "-D", data, "-l", Path.Combine(directory, "postgres.log"), "-w", "-t", "30",
+            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={directory} " +
+                  $"-c hba_file={data}/pg_hba.conf -c ident_file={data}/pg_ident.conf -c cluster_name=copy",
+            "start")).ConfigureAwait(false);
+        _copy = new PromotedCopy(data, port);
+        var copy = new NpgsqlConnectionStringBuilder(ConnectionString) { Port = port }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(copy))
+        {
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var promote = new NpgsqlCommand("SELECT pg_promote(true, 30)", connection);
+            if (await promote.ExecuteScalarAsync().ConfigureAwait(false) is not true)
+            {
+                throw new InvalidOperationException($"pg_promote() on the copy did not finish within 30 s; log: {LogTail(Path.Combine(directory, "postgres.log"), 20)}");
+            }
+        }
+        return _copy;
+    }
+
+    private async Task<Uri> StartLeaderlessAsync()
+    {
+        var directory = Path.Combine(Root, "leaderless");
+        Directory.CreateDirectory(directory);
+        await GiveToPostgresAsync(directory).ConfigureAwait(false);
+        var restPort = FreePort();
+        var config = Path.Combine(Root, "leaderless.yml");
+        await File.WriteAllTextAsync(config, $"""
+            scope: leaderless
+            name: pg9
+            restapi:
+              listen: 127.0.0.1:{restPort}
+              connect_address: 127.0.0.1:{restPort}
+            etcd:
+              hosts: 127.0.0.1:{EtcdPort}
+            tags:
+              nofailover: true
+            postgresql:
+              listen: 127.0.0.1:{FreePort()}
+              connect_address: 127.0.0.1:{FreePort()}
+              data_dir: {Path.Combine(directory, "data")}
+              bin_dir: {BinDir}
+              pgpass: {Path.Combine(directory, "pgpass")}
+              authentication:
+                superuser:
+                  username: postgres
+                replication:
+                  username: postgres
+            """).ConfigureAwait(false);
+        var log = Path.Combine(Root, "leaderless.log");
+        _leaderless = StartLogged(log, AsPostgres("patroni", config));
+        var url = new Uri($"http://127.0.0.1:{restPort}/");
+        await WaitUntilAsync("the leaderless patroni to list itself in GET /cluster", async () =>
+        {
+            try
+            {
+                return (await _http.GetStringAsync(new Uri(url, "cluster")).ConfigureAwait(false)).Contains("\"pg9\"", StringComparison.Ordinal);
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), () => Task.FromResult(LogTail(log, 20))).ConfigureAwait(false);
+        return url;
     }
 
     public async Task<T> ScalarOnAsync<T>(int port, string sql, params object[] parameters)
@@ -676,19 +716,37 @@ public sealed class LocalPatroniCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>Starts a long-running process with stdout and stderr appended to <paramref name="log"/>; its pid is the program's own (exec).</summary>
-    private Process StartLogged(string log, params string[] commandLine)
+    /// <summary>
+    /// Starts a long-running process with stdout and stderr appended to <paramref name="log"/>; its pid is the program's own (exec).
+    /// A shared cluster's processes are detached (setsid --fork: they outlive the test host) and write their pid to
+    /// <c><paramref name="log"/>.pid</c>; then there is no process to return.
+    /// </summary>
+    private Process? StartLogged(string log, params string[] commandLine)
     {
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
+        var start = new ProcessStartInfo(_shared is null ? "/bin/sh" : "setsid") { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
+        if (_shared is not null)
+        {
+            start.ArgumentList.Add("--fork");
+            start.ArgumentList.Add("/bin/sh");
+        }
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$PATRONI_MODEL_LOG\" 2>&1 </dev/null");
+        start.ArgumentList.Add("echo $$ >\"$PATRONI_MODEL_LOG.pid\"; exec \"$0\" \"$@\" >>\"$PATRONI_MODEL_LOG\" 2>&1 </dev/null");
         foreach (var a in commandLine)
         {
             start.ArgumentList.Add(a);
         }
         start.Environment["PATRONI_MODEL_LOG"] = log;
         start.Environment["HOME"] = Path.GetDirectoryName(log)!;
-        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {commandLine[0]}");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {commandLine[0]}");
+        if (_shared is null)
+        {
+            return process;
+        }
+        using (process)
+        {
+            process.WaitForExit();
+        }
+        return null;
     }
 
     private static async Task<bool> StopAsync(Process process, TimeSpan timeout)

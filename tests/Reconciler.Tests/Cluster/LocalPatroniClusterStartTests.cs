@@ -18,7 +18,7 @@ public sealed class LocalPatroniClusterStartTests
         var unreadable = Directory.CreateTempSubdirectory("patroni-model-0700-").FullName;
         File.SetUnixFileMode(unreadable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var previous = Directory.GetCurrentDirectory();
-        var cluster = new LocalPatroniCluster();
+        var cluster = new LocalPatroniCluster(shared: null);
         try
         {
             Directory.SetCurrentDirectory(unreadable);

@@ -146,6 +146,7 @@ public sealed class PatroniRestEndpointTests(LocalPatroniCluster cluster)
         {
             await cluster.PatchConfigAsync("{\"permanent_slots\": {\"" + slot + "\": null}}");
             await cluster.DropSlotWhenInactiveAsync(slot);
+            await cluster.SettleSlotsAsync();
         }
     }
 

@@ -35,6 +35,9 @@ public sealed class PatroniSlotManagementTests(LocalPatroniCluster cluster) : IA
         {
             await cluster.DropSlotWhenInactiveAsync(slot);
         }
+        // Each test changed the slot configuration or restarted PostgreSQL: the slot-cache reload that leaves pending
+        // must not drop the next test's slots.
+        await cluster.SettleSlotsAsync();
     }
 
     private string NewSlot(string prefix)
