@@ -326,7 +326,8 @@ public sealed partial class MemberActor
             Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
         }
         // Patroni's first cycle as leader (the promotion wakes it) runs a slot pass: a reload scheduled while a standby
-        // happens now, and it creates the members' physical slots, which schedules the next one (Patroni 4: at once).
+        // happens now, and it creates the members' physical slots, which schedules the next one (Patroni 4: at once;
+        // Patroni 3.0.2: in the cycle the post-promote CHECKPOINT wakes, ModelTimings.CheckpointAfterPromote later).
         RunSlotPass();
         EnsurePhysicalSlots(view);
         if (_config.NewLeaderDropsUnknownSlotsAtOnce)
@@ -336,6 +337,7 @@ public sealed partial class MemberActor
         EnsurePermanentSlots();
         Become(Leading);
         Record(ModelEventKinds.Writable, $"tl {newTimeline}");
+        _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(newTimeline));
         _client.Tell(new LeaderPromoted(_name, _pg.Rows));
         ManageSync(view);
     }

@@ -129,6 +129,13 @@ public sealed partial class MemberActor : ReceiveActor
                 RunCycle(woken: true);
             }
         });
+        Receive<PromoteCheckpointDone>(m =>
+        {
+            if (_role.IsLeader && _pg.IsPrimary && _pg.Timeline == m.Timeline && !_ha.InFlight && !_ha.Blocked)
+            {
+                RunCycle(woken: true);
+            }
+        });
         Receive<DcsView>(OnView);
         Receive<LeaseAnswer>(OnLeaseAnswer);
         Receive<DcsTimedOut>(OnDcsTimedOut);

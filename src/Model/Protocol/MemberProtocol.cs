@@ -11,6 +11,12 @@ internal sealed record HaTick(long Generation);
 /// <summary>Run an HA cycle now (an etcd watch fired, the configuration changed, a REST call woke the loop).</summary>
 internal sealed record WakeUp(string Reason);
 
+/// <summary>
+/// The CHECKPOINT Patroni issues from a thread after a promotion finished (rewind.py ensure_checkpoint_after_promote): it
+/// wakes the HA loop, which runs a cycle of the leader of <paramref name="Timeline"/> at once.
+/// </summary>
+internal sealed record PromoteCheckpointDone(int Timeline);
+
 /// <summary>The DCS call of a cut-off member gave up after retry_timeout.</summary>
 internal sealed record DcsTimedOut(long Generation);
 

@@ -87,6 +87,14 @@ public static class ModelTimings
     /// </summary>
     public const long RestStatusTimeout = 2_000;
 
+    /// <summary>
+    /// After a promotion Patroni runs a CHECKPOINT in a thread and wakes its HA loop when it returns (rewind.py
+    /// ensure_checkpoint_after_promote); the CHECKPOINT waits for the end-of-recovery one. Measured on a real cluster
+    /// (PostgreSQL 15, Patroni 3.0.2): the woken cycle runs 1.16 s after "promoted self to leader", whatever loop_wait is, and
+    /// its slot pass drops the unknown slots the promotion's physical-slot pass scheduled (campaign seed 20261205 #24).
+    /// </summary>
+    public const long CheckpointAfterPromote = 1_150;
+
     /// <summary>Settle gives up after this much virtual time.</summary>
     public const long SettleTimeout = 120_000;
 

@@ -15,7 +15,7 @@ namespace PatroniModel.Tests.ModelTests.Scenarios;
 public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFixture>
 {
     [Fact]
-    public void SlotReCreatedRightAfterAPromotion_OnPatroni3_IsDroppedByTheNewLeadersReloadALoopLater()
+    public void SlotReCreatedRightAfterAPromotion_OnPatroni3_IsDroppedByTheNewLeadersReload_AndOneReCreatedAfterItStays()
     {
         // Given a consumed unprotected slot, and a switchover
         using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 3);
@@ -37,6 +37,26 @@ public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFi
         cluster.Ok(new Reconcile("s1"));
         cluster.Ok(new Wait(3 * cluster.Config.LoopWait));
         Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+    }
+
+    [Fact]
+    public void SlotReCreatedRightAfterAPromotion_OnPatroni3_IsDroppedInTheCycleThePostPromoteCheckpointWakes_NotALoopLater()
+    {
+        // Given loop_wait 3, a consumed unprotected slot, and a switchover
+        var config = ClusterConfig.Default with { Ttl = 12, LoopWait = 3, RetryTimeout = 4 };
+        using var cluster = fixture.Runtime.CreateCluster(config, 3);
+        cluster.Ok(new CreateSlot("s1"));
+        cluster.Ok(new Consume("s1"));
+        cluster.Ok(new Switchover("pg1", "pg2"));
+
+        // When the reconciler re-creates the slot on the new leader at once
+        cluster.Ok(new Reconcile("s1"));
+        Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+
+        // Then a second later, before the next loop, it is gone: the CHECKPOINT after the promotion woke the loop (Patroni
+        // rewind.py ensure_checkpoint_after_promote), whose slot pass ran the reload the physical slots scheduled
+        cluster.Ok(new Wait(1));
+        Assert.DoesNotContain(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
     }
 
     [Fact]
