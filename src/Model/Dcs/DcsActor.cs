@@ -135,7 +135,21 @@ public sealed class DcsActor : ReceiveActor
     {
         if (m.Generation == _leaseGeneration && _lease is not null)
         {
-            ExpireLease($"ttl elapsed (holder {_lease.Holder})");
+            var holder = _lease.Holder;
+            ExpireLease($"ttl elapsed (holder {holder})");
+            // A replica sleeps in an etcd watch on the leader key, which the expiry ends (etcd.py watch); with loop_wait 1
+            // the time left to sleep is under the 1 s it needs to open one, so it just sleeps. Which woken replica reads
+            // the cluster first is a race: each wakes after a seeded delay of its own.
+            if (_config.Timings.LoopWait >= 2)
+            {
+                for (var i = 0; i < _watchers.Length; i++)
+                {
+                    if (_watcherNames[i] != holder && _world.Network.IsReachable(_watcherNames[i]))
+                    {
+                        _world.Clock.Schedule(_world.Random.Next(1, ModelTimings.WatchWakeJitter + 1), _watchers[i], new WakeUp("leader key expired"));
+                    }
+                }
+            }
         }
     }
 

@@ -95,6 +95,12 @@ public static class ModelTimings
     /// </summary>
     public const long CheckpointAfterPromote = 1_150;
 
+    /// <summary>
+    /// A replica whose etcd watch the leader key's expiry ended runs its cycle within this many ms (etcd notifies the
+    /// watchers on its next expiry sweep; the replicas' reads then race).
+    /// </summary>
+    public const int WatchWakeJitter = 300;
+
     /// <summary>Settle gives up after this much virtual time.</summary>
     public const long SettleTimeout = 120_000;
 

@@ -1,3 +1,4 @@
+using PatroniModel.Model;
 using PatroniModel.Scenarios.Configuration;
 using PatroniModel.Scenarios.Faults;
 using PatroniModel.Scenarios.Observations;
@@ -43,5 +44,27 @@ public sealed class PatroniTimingsTests(ModelFixture fixture) : IClassFixture<Mo
         var late = cluster.Observe();
         Assert.NotEqual("pg1", late.Leader);
         Assert.True(late.LeaderMember!.Writable);
+    }
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void KilledLeader_TheKeysExpiryWakesTheReplicasWatch_SoOneRacesAtOnce_NotAtItsNextLoop(int seed)
+    {
+        // Given loop_wait 3: a replica sleeps up to 3 s between cycles, in an etcd watch on the leader key
+        var config = ClusterConfig.Default with { Ttl = 12, LoopWait = 3, RetryTimeout = 4 };
+        using var cluster = fixture.Runtime.CreateCluster(config, seed);
+
+        // When the leader is killed and its key expires
+        cluster.Ok(new Kill("pg1"));
+        cluster.Ok(new Wait(config.Ttl + config.LoopWait + 1));
+
+        // Then a replica is promoted within the watch's wake-up of the expiry, not up to a loop_wait after it
+        var expired = cluster.Trace.First(e => e.Kind == ModelEventKinds.LeaseExpired && e.Member == "pg1").AtMilliseconds;
+        var promoted = cluster.Trace.First(e => e.Kind == ModelEventKinds.Promoted).AtMilliseconds;
+        Assert.InRange(promoted - expired, 0, ModelTimings.WatchWakeJitter);
     }
 }
