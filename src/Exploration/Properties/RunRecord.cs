@@ -82,7 +82,9 @@ public sealed class RunRecord(ISimulatedCluster cluster)
     {
         foreach (var member in observation.Members)
         {
-            if (member.Writable && member.State != MemberState.Frozen)
+            // Only while the DCS names it leader: a thawed ex-leader writable again before its loop demotes it publishes no
+            // position, so it does not move "the last moment the timeline accepted writes" of the durability bound.
+            if (member.Writable && member.State != MemberState.Frozen && observation.Leader == member.Name)
             {
                 if (!WalByTimeline.TryGetValue(member.Timeline, out var samples))
                 {

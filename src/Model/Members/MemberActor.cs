@@ -194,6 +194,11 @@ public sealed partial class MemberActor : ReceiveActor
             _syncHandedOver = true;
             Record(ModelEventKinds.Started, "bootstrap: primary");
             Record(ModelEventKinds.Writable, $"tl {_pg.Timeline}");
+            // The bring-up ends once every member streams: Patroni created the permanent slots many cycles before that,
+            // and the reload their creation scheduled is long done (campaign seed 20261205 PostgreSQL 15 #47).
+            EnsurePermanentSlots();
+            _slotReload = null;
+            _knownPermanent = _config.PermanentSlots;
         }
         else
         {
