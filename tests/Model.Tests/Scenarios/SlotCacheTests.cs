@@ -60,6 +60,22 @@ public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFi
     }
 
     [Fact]
+    public void UnknownSlotCreatedInTheFirstLoop_WithPermanentSlotsFromTheStart_IsNotDroppedByTheBringUp()
+    {
+        // Given a cluster brought up with a permanent slot (created by Patroni during the bring-up)
+        var config = ClusterConfig.Default with { PermanentSlots = ["s1"] };
+        using var cluster = fixture.Runtime.CreateCluster(config, 5);
+
+        // When an unknown slot is created at once and a few loops pass
+        cluster.Ok(new CreateSlot("s3"));
+        cluster.Ok(new Wait(3 * config.LoopWait));
+
+        // Then it is still there: the reload the permanent slot's creation scheduled ran before the bring-up ended
+        Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s3");
+        Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
+    }
+
+    [Fact]
     public void PermanentSlotDeclared_TheUnknownSlotGoesAtTheNextPass_NotAtThePatch()
     {
         // Given an unknown slot on the leader
