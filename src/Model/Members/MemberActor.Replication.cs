@@ -204,6 +204,15 @@ public sealed partial class MemberActor
         return _world.InitialWal;
     }
 
+    /// <summary>
+    /// Patroni keeps the current synchronous standby while pg_stat_replication still has its walsender and the DCS its
+    /// member key (postgresql/sync.py current_state): a frozen or cut-off standby stays synchronous, and commits wait for
+    /// it, until its key expires (ttl) or its walsender times out (wal_sender_timeout), whichever comes first (campaign
+    /// seed 20261205 PostgreSQL 15 #67, #84: commits cancelled after the client's timeout).
+    /// </summary>
+    private bool StillListed(string name, DcsView view) =>
+        WalSenderActive(name) && view.Members.Any(k => k.Name == name);
+
     private bool HealthyDownstream(string name) =>
         _downstream.TryGetValue(name, out var epoch) && Network.Epoch(name) == epoch && Network.CanTalk(_name, name);
 
@@ -279,7 +288,7 @@ public sealed partial class MemberActor
         }
         var current = _pg.SyncStandby;
         string? pick = null;
-        if (current is not null && HealthyDownstream(current))
+        if (current is not null && (HealthyDownstream(current) || StillListed(current, view)))
         {
             pick = current;
         }

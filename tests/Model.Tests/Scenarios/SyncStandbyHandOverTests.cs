@@ -143,4 +143,28 @@ public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixtu
         Assert.Contains("restarting after failure already in progress", early.Detail, StringComparison.Ordinal);
         Assert.Equal(StepStatus.Ok, later.Status);
     }
+    [Theory]
+    [InlineData("partition")]
+    [InlineData("freeze")]
+    public void SyncStandbyCutOffOrFrozen_StaysSynchronousUntilItsMemberKeyExpires_SoCommitsWaitAndTimeOut(string fault)
+    {
+        // Given three members in synchronous mode, pg2 the synchronous standby
+        var config = ClusterConfig.Default with { SynchronousMode = SynchronousMode.On };
+        using var cluster = fixture.Runtime.CreateCluster(config, 7, new ModelOptions { PreferredSyncStandby = "pg2" });
+        cluster.Ok(new Settle());
+        var mark = cluster.Trace.Count;
+
+        // When it is cut off or frozen (its walsender on the leader stays open) and the client writes at once
+        cluster.Ok(fault == "partition" ? new Partition("pg2") : new Freeze("pg2"));
+        var write = cluster.Apply(new Write(1));
+
+        // Then the commit waits for pg2 and times out: Patroni keeps pg2 synchronous while its member key lives
+        Assert.Equal(StepStatus.Failed, write.Status);
+        var moved = cluster.Trace.Skip(mark).FirstOrDefault(e => e.Kind == ModelEventKinds.SyncStandby && e.Detail == "pg3");
+        Assert.True(moved is null || moved.AtMilliseconds >= ModelTimings.CommitTimeout, $"pg3 became synchronous at t={moved?.AtMilliseconds}");
+
+        // And once its key expired the leader names pg3 and commits go through again
+        cluster.Ok(new Wait(config.Ttl + 2 * config.LoopWait));
+        Assert.Equal(StepStatus.Ok, cluster.Apply(new Write(1)).Status);
+    }
 }
