@@ -82,6 +82,12 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, $"{step.To} is not healthy ({Describe(step.To)})");
         }
+        if (Inspect(step.To).StartInProgress)
+        {
+            // Its REST status has no WAL position until PostgreSQL runs: Patroni counts it unreachable (api.py
+            // is_failover_possible, ha.py _MemberStatus.from_api_response). Campaign seed 20261205 PostgreSQL 15 #77.
+            return StepResult.Refused(step, "412 failover is not possible: no good candidates have been found");
+        }
         if (Config.SynchronousMode != SynchronousMode.Off && !view.Sync.Matches(step.To) && !Config.FailoverToAsyncInSyncMode)
         {
             return StepResult.Refused(step, $"{step.To} is not the synchronous standby ({view.Sync.Standby ?? "none"})");

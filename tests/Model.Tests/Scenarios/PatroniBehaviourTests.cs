@@ -220,6 +220,26 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void FailoverToAMemberStillStarting_IsRefused_ItsStatusHasNoWalPositionYet()
+    {
+        // Given pg2 killed, the leader frozen, and pg2 started again
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 9);
+        cluster.Ok(new Kill("pg2"));
+        cluster.Ok(new Freeze("pg1"));
+        cluster.Ok(new Start("pg2"));
+
+        // When a failover to pg2 is asked at once, Patroni finds no good candidate (api.py is_failover_possible)
+        var refused = cluster.Apply(new Failover("pg2"));
+
+        // Then it is refused, and once PostgreSQL runs on pg2 the same failover goes through
+        Assert.Equal(StepStatus.Refused, refused.Status);
+        Assert.Contains("no good candidates", refused.Detail, StringComparison.Ordinal);
+        cluster.Ok(new Wait(2));
+        cluster.Ok(new Failover("pg2"));
+        Assert.Equal("pg2", cluster.Observe().Leader);
+    }
+
+    [Fact]
     public void SwitchoverToAFrozenOrStoppedCandidate_IsRefused_AndWithoutCandidatesToo()
     {
         using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 9);
