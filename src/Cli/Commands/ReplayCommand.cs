@@ -16,12 +16,15 @@ namespace PatroniModel.Cli.Commands;
 /// Runs the sequence on the model with every property checked and prints the history, one step per line with the
 /// observation after it, then a verdict line. With <c>--real</c> it also runs the sequence on a real Patroni cluster in
 /// Docker, step by step beside the model, and prints the comparison. Evidence goes to <c>artifacts/replay/&lt;utc&gt;/</c>.
-/// Exit codes: 0 properties hold (and model and reality agree), 1 a property failed or they disagree, 2 bad input.
+/// Each step's line is printed when the step ends; Ctrl-C or SIGTERM stops the replay after the running step, prints what
+/// ran, writes its evidence and exits 130. Exit codes: 0 properties hold (and model and reality agree), 1 a property
+/// failed or they disagree, 2 bad input, 130 stopped.
 /// </summary>
 public static class ReplayCommand
 {
     public const string ExitCodeText =
-        "exit codes: 0 every property held (and model and reality agree), 1 a property failed or they disagree, 2 bad input";
+        "exit codes: 0 every property held (and model and reality agree), 1 a property failed or they disagree, 2 bad input,\n"
+        + "            130 stopped by Ctrl-C or SIGTERM after the running step (the steps that ran are printed and in the artifacts)";
 
     public static Command Create()
     {
@@ -50,23 +53,65 @@ public static class ReplayCommand
     {
         var (sequence, source) = Load(file, seed, postgres, family, postgresGiven);
         var directory = CreateArtifactFolder(artifacts);
-        var output = new ProgressOutput();
+        try
+        {
+            // Ctrl-C (SIGINT) and SIGTERM stop the replay after the step that is running; SIGTERM also where a shell started
+            // the command as a background job with SIGINT ignored.
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                interrupt.Cancel();
+            });
+            try
+            {
+                return await RunAsync(sequence, source, directory, real, new ProgressOutput(), interrupt.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        }
+        finally
+        {
+            // A run that wrote nothing (refused before its first step) leaves no empty folder behind.
+            RemoveIfEmpty(directory);
+        }
+    }
 
+    private static async Task<int> RunAsync(Sequence sequence, string source, string directory, bool real, ProgressOutput output, CancellationToken stop)
+    {
         output.Line($"replaying {source}: {sequence.Steps.Length} steps on {sequence.Config.Members} members ({Counterexample.Describe(sequence.Config)})");
         using var runtime = new ModelRuntime();
-        var outcome = new Explorer(new ModelClusterFactory(runtime)).Run(sequence);
-        var model = ToSide("model", outcome);
         output.Line("# model");
-        output.Line($"    initial: {model.Initial}");
-        foreach (var step in outcome.Steps)
-        {
-            var marker = outcome.Violation is { } v && v.StepIndex == step.Index ? $"   <-- {v.Label}" : "";
-            output.Step(step.ToString() + marker, ok: marker.Length == 0);
-            output.Line($"      {step.After}");
-        }
+        var run = ModelReplay.Run(new ModelClusterFactory(runtime), sequence,
+            initial => output.Detail($"    initial: {initial}"),
+            (step, violation) =>
+            {
+                var marker = violation is { } v && v.StepIndex == step.Index ? $"   <-- {v.Label}" : "";
+                output.Step(step.ToString() + marker, ok: marker.Length == 0);
+                output.Detail($"      {step.After}");
+            },
+            stop);
+        var outcome = run.Outcome;
+        var model = ToSide("model", outcome);
         if (outcome.Trace.Length > 0)
         {
             await File.WriteAllTextAsync(Path.Combine(directory, "model-trace.txt"), outcome.Trace);
+        }
+        if (run.Stopped)
+        {
+            // What ran is printed above; its evidence goes to the folder as a finished run's does.
+            ArtifactWriter.Write(directory, sequence, model);
+            output.Line($"artifacts: {directory}");
+            output.Verdict($"verdict: stopped by Ctrl-C or SIGTERM after {outcome.Steps.Count} of {sequence.Steps.Length} steps; all properties held over them", ok: false);
+            return ExitCodes.Interrupted;
         }
         var modelVerdict = outcome.Violation is { } violation
             ? $"verdict: property failed: {violation}"
@@ -85,11 +130,18 @@ public static class ReplayCommand
         ConformanceSession session;
         try
         {
-            session = await ConformanceSession.StartAsync(sequence, line => output.Line($"    {line}"), runtime: runtime);
+            session = await ConformanceSession.StartAsync(sequence, line => output.Line($"    {line}"), runtime: runtime, cancellationToken: stop);
         }
         catch (ArgumentException e)
         {
             throw new UsageException($"{source}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            ArtifactWriter.Write(directory, sequence, model);
+            output.Line($"artifacts: {directory}");
+            output.Verdict("verdict: stopped by Ctrl-C or SIGTERM while the real cluster was starting (its containers are removed)", ok: false);
+            return ExitCodes.Interrupted;
         }
         await using var _ = session;
         ConformanceReport report;
@@ -98,13 +150,21 @@ public static class ReplayCommand
             report = await session.RunAsync(comparison =>
             {
                 output.Step($"{comparison.Index,3} {comparison.Reality.Result}", comparison.Agrees);
-                output.Line($"      reality: {comparison.Reality.After}");
-                output.Line($"      model:   {comparison.Model.After}");
+                output.Detail($"      reality: {comparison.Reality.After}");
+                output.Detail($"      model:   {comparison.Model.After}");
                 if (!comparison.Agrees)
                 {
-                    output.Line($"      DISAGREE: {string.Join("; ", comparison.Differences)}");
+                    output.Detail($"      DISAGREE: {string.Join("; ", comparison.Differences)}");
                 }
-            });
+            }, cancellationToken: stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The comparison of the steps that finished is printed above; the model's history and the members' logs are kept.
+            ArtifactWriter.Write(directory, sequence, model);
+            output.Line($"artifacts: {directory}");
+            output.Verdict("verdict: stopped by Ctrl-C or SIGTERM during the real run; the steps compared so far are above", ok: false);
+            return ExitCodes.Interrupted;
         }
         finally
         {
@@ -115,6 +175,21 @@ public static class ReplayCommand
         output.Line(modelVerdict);
         output.Verdict(report.Verdict, report.Agrees && outcome.Passed);
         return report.Agrees && outcome.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static void RemoveIfEmpty(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left as it is: the run's own outcome is what the user needs to see.
+        }
     }
 
     private static (Sequence Sequence, string Source) Load(string? file, string? seed, int postgres, string? family, bool postgresGiven)

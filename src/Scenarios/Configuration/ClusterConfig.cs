@@ -156,24 +156,43 @@ public sealed record ClusterConfig
     public override int GetHashCode() =>
         HashCode.Combine(Members, Ttl, LoopWait, RetryTimeout, MaximumLagOnFailover, SynchronousMode, Dcs, PermanentSlots.Length);
 
-    /// <summary>Checks the values Patroni itself would refuse or that make no sense for a test cluster.</summary>
+    /// <summary>The shortest <c>ttl</c>, in seconds.</summary>
+    public const int MinTtl = 2;
+
+    /// <summary>The shortest <c>loop_wait</c> and <c>retry_timeout</c>, in seconds.</summary>
+    public const int MinLoopWaitAndRetryTimeout = 1;
+
+    /// <summary>The longest <c>ttl</c>, <c>loop_wait</c> and <c>retry_timeout</c>, in seconds: an hour.</summary>
+    public const int MaxDurationSeconds = 3_600;
+
+    /// <summary>The largest <c>maximum_lag_on_failover</c>: 1 TiB (Patroni's default is 1 MiB).</summary>
+    public const long MaxMaximumLagOnFailover = 1L << 40;
+
+    /// <summary>The most slot names <c>permanent_slots</c> or <c>ignore_slots</c> may list.</summary>
+    public const int MaxSlotsListed = 64;
+
+    /// <summary>
+    /// Checks the values Patroni itself would refuse or that make no sense for a test cluster, each against its range
+    /// (the README's "Bounds" table): the sequence file's <c>cluster</c>, a <c>patch-config</c> step applied to it, the
+    /// model and the real cluster all ask this one rule.
+    /// </summary>
     public IEnumerable<string> Problems()
     {
         if (Members is < 1 or > MaxMembers)
         {
-            yield return $"members must be 1..{MaxMembers}, got {Members}";
+            yield return $"members must be from 1 to {MaxMembers}, got {Members}";
         }
-        if (Ttl < 2)
+        if (Ttl is < MinTtl or > MaxDurationSeconds)
         {
-            yield return $"ttl must be at least 2 s, got {Ttl}";
+            yield return $"ttl must be from {MinTtl} to {MaxDurationSeconds} s, got {Ttl}";
         }
-        if (LoopWait < 1)
+        if (LoopWait is < MinLoopWaitAndRetryTimeout or > MaxDurationSeconds)
         {
-            yield return $"loop_wait must be at least 1 s, got {LoopWait}";
+            yield return $"loop_wait must be from {MinLoopWaitAndRetryTimeout} to {MaxDurationSeconds} s, got {LoopWait}";
         }
-        if (RetryTimeout < 1)
+        if (RetryTimeout is < MinLoopWaitAndRetryTimeout or > MaxDurationSeconds)
         {
-            yield return $"retry_timeout must be at least 1 s, got {RetryTimeout}";
+            yield return $"retry_timeout must be from {MinLoopWaitAndRetryTimeout} to {MaxDurationSeconds} s, got {RetryTimeout}";
         }
         if (Ttl < LoopWait + RetryTimeout)
         {
@@ -191,9 +210,16 @@ public sealed record ClusterConfig
         {
             yield return $"initial_wal must be {MinInitialWal}..{MaxInitialWal}, got {start}";
         }
-        if (MaximumLagOnFailover < 0)
+        if (MaximumLagOnFailover is < 0 or > MaxMaximumLagOnFailover)
         {
-            yield return $"maximum_lag_on_failover must not be negative, got {MaximumLagOnFailover}";
+            yield return $"maximum_lag_on_failover must be from 0 to {MaxMaximumLagOnFailover} bytes, got {MaximumLagOnFailover}";
+        }
+        foreach (var (name, slots) in new[] { ("permanent_slots", PermanentSlots), ("ignore_slots", IgnoreSlots) })
+        {
+            if (slots.Length > MaxSlotsListed)
+            {
+                yield return $"{name} lists {slots.Length} slots, at most {MaxSlotsListed}";
+            }
         }
         foreach (var slot in PermanentSlots.Concat(IgnoreSlots))
         {

@@ -13,9 +13,11 @@ public enum PatchValueKind
 
 /// <summary>
 /// One field of a <see cref="ConfigPatch"/>: its name in sequence files, history lines and Patroni's dynamic configuration,
-/// what it holds, and how to read it from and set it on a patch.
+/// what it holds, how to read it from and set it on a patch, and for a number the range it takes (the same range as the
+/// cluster's own setting, <see cref="ClusterConfig.Problems"/>).
 /// </summary>
-public sealed record ConfigPatchField(string Name, PatchValueKind Kind, Func<ConfigPatch, object?> Get, Func<ConfigPatch, object, ConfigPatch> Set)
+public sealed record ConfigPatchField(
+    string Name, PatchValueKind Kind, Func<ConfigPatch, object?> Get, Func<ConfigPatch, object, ConfigPatch> Set, long Min = 0, long Max = 0)
 {
     /// <summary>The value as history lines write it (<c>[s1,s2]</c>, <c>10</c>, <c>on</c>), or null when the patch leaves it.</summary>
     public string? Text(ConfigPatch patch) => Get(patch) switch
@@ -37,12 +39,18 @@ public static class ConfigPatchFields
     [
         new("permanent_slots", PatchValueKind.Slots, p => p.PermanentSlots, (p, v) => p with { PermanentSlots = (ImmutableArray<string>)v }),
         new("ignore_slots", PatchValueKind.Slots, p => p.IgnoreSlots, (p, v) => p with { IgnoreSlots = (ImmutableArray<string>)v }),
-        new("ttl", PatchValueKind.Int, p => p.Ttl, (p, v) => p with { Ttl = (int)v }),
-        new("loop_wait", PatchValueKind.Int, p => p.LoopWait, (p, v) => p with { LoopWait = (int)v }),
-        new("retry_timeout", PatchValueKind.Int, p => p.RetryTimeout, (p, v) => p with { RetryTimeout = (int)v }),
-        new("maximum_lag_on_failover", PatchValueKind.Long, p => p.MaximumLagOnFailover, (p, v) => p with { MaximumLagOnFailover = (long)v }),
+        new("ttl", PatchValueKind.Int, p => p.Ttl, (p, v) => p with { Ttl = (int)v }, ClusterConfig.MinTtl, ClusterConfig.MaxDurationSeconds),
+        new("loop_wait", PatchValueKind.Int, p => p.LoopWait, (p, v) => p with { LoopWait = (int)v },
+            ClusterConfig.MinLoopWaitAndRetryTimeout, ClusterConfig.MaxDurationSeconds),
+        new("retry_timeout", PatchValueKind.Int, p => p.RetryTimeout, (p, v) => p with { RetryTimeout = (int)v },
+            ClusterConfig.MinLoopWaitAndRetryTimeout, ClusterConfig.MaxDurationSeconds),
+        new("maximum_lag_on_failover", PatchValueKind.Long, p => p.MaximumLagOnFailover, (p, v) => p with { MaximumLagOnFailover = (long)v },
+            0, ClusterConfig.MaxMaximumLagOnFailover),
         new("synchronous_mode", PatchValueKind.SynchronousMode, p => p.SynchronousMode, (p, v) => p with { SynchronousMode = (SynchronousMode)v }),
     ];
+
+    /// <summary>The row of <paramref name="name"/> (a cluster setting a patch can change too).</summary>
+    public static ConfigPatchField Named(string name) => All.Single(f => f.Name == name);
 
     /// <summary>The field names, in order.</summary>
     public static ImmutableArray<string> Names { get; } = [.. All.Select(f => f.Name)];

@@ -67,37 +67,68 @@ internal sealed class SequenceFieldReader(string source, int? stepIndex)
         };
     }
 
-    public long? OptionalLong(JsonElement element, string name)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or null when the field is absent.</summary>
+    public long? OptionalLong(JsonElement element, string name, long min, long max)
     {
         if (!element.TryGetProperty(name, out _))
         {
             return null;
         }
         var value = Required(element, name, JsonValueKind.Number);
-        return value.TryGetInt64(out var number) && number >= 0
+        return value.TryGetInt64(out var number) && number >= min && number <= max
             ? number
-            : throw Error($"field '{name}' must be a whole number >= 0, found {value.GetRawText()}");
+            : throw Error($"field '{name}' must be a whole number from {min} to {max}, found {Shorten(value.GetRawText())}");
     }
 
-    public int? OptionalInt(JsonElement element, string name)
-    {
-        var value = OptionalLong(element, name);
-        return value is null ? null : value <= int.MaxValue ? (int)value : throw Error($"field '{name}' is too large: {value}");
-    }
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or null when the field is absent.</summary>
+    public int? OptionalInt(JsonElement element, string name, int min, int max) => (int?)OptionalLong(element, name, min, max);
 
-    public int RequiredPositiveInt(JsonElement element, string name)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/> that must be there.</summary>
+    public int RequiredInt(JsonElement element, string name, int min, int max)
     {
         Required(element, name, JsonValueKind.Number);
-        var value = OptionalInt(element, name)!.Value;
-        return value > 0 ? value : throw Error($"field '{name}' must be > 0, found {value}");
+        return OptionalInt(element, name, min, max)!.Value;
     }
 
-    public long RequiredPositiveLong(JsonElement element, string name)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/> that must be there.</summary>
+    public long RequiredLong(JsonElement element, string name, long min, long max)
     {
         Required(element, name, JsonValueKind.Number);
-        var value = OptionalLong(element, name)!.Value;
-        return value > 0 ? value : throw Error($"field '{name}' must be > 0, found {value}");
+        return OptionalLong(element, name, min, max)!.Value;
     }
+
+    /// <summary>A whole number that must be one of <paramref name="choices"/>, or null when the field is absent.</summary>
+    public int? OptionalChoice(JsonElement element, string name, IReadOnlyList<int> choices)
+    {
+        if (!element.TryGetProperty(name, out _))
+        {
+            return null;
+        }
+        var value = Required(element, name, JsonValueKind.Number);
+        return value.TryGetInt32(out var number) && choices.Contains(number)
+            ? number
+            : throw Error($"field '{name}' must be {string.Join(" or ", choices)}, found {Shorten(value.GetRawText())}");
+    }
+
+    /// <summary>A string of one line, at most <see cref="SequenceBounds.MaxTextLength"/> characters, or null when absent.</summary>
+    public string? OptionalLine(JsonElement element, string name)
+    {
+        var text = OptionalString(element, name);
+        if (text is null)
+        {
+            return null;
+        }
+        if (text.IndexOfAny(['\n', '\r', '\u0085', '\u2028', '\u2029']) >= 0)
+        {
+            throw Error($"field '{name}' must be one line, found a line break");
+        }
+        return text.Length <= SequenceBounds.MaxTextLength
+            ? text
+            : throw Error($"field '{name}' must be at most {SequenceBounds.MaxTextLength} characters, found {text.Length}");
+    }
+
+    /// <summary>A raw JSON value cut to 40 characters, for a message that quotes it.</summary>
+    private static string Shorten(string raw) => raw.Length <= 40 ? raw : raw[..40] + "...";
 
     public SynchronousMode? OptionalSynchronousMode(JsonElement element, string name)
     {
@@ -138,6 +169,10 @@ internal sealed class SequenceFieldReader(string source, int? stepIndex)
             return null;
         }
         var array = Required(element, name, JsonValueKind.Array);
+        if (array.GetArrayLength() > ClusterConfig.MaxSlotsListed)
+        {
+            throw Error($"field '{name}' lists {array.GetArrayLength()} slots, at most {ClusterConfig.MaxSlotsListed}");
+        }
         var slots = ImmutableArray.CreateBuilder<string>();
         foreach (var item in array.EnumerateArray())
         {

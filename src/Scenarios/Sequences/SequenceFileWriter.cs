@@ -18,6 +18,11 @@ internal static class SequenceFileWriter
         File.Move(temp, path, overwrite: true);
     }
 
+    private static string OneLine(string text) =>
+        text.IndexOfAny(['\n', '\r', '\u0085', '\u2028', '\u2029']) < 0
+            ? text
+            : string.Join(' ', text.Split(["\r\n", "\n", "\r", "\u0085", "\u2028", "\u2029"], StringSplitOptions.None));
+
     /// <summary>The canonical text of a sequence file.</summary>
     public static string Write(Sequence sequence)
     {
@@ -25,8 +30,9 @@ internal static class SequenceFileWriter
         var b = new StringBuilder();
         b.Append("{\n");
         b.Append($"  \"format\": {Str(SequenceFile.Format)},\n");
-        b.Append($"  \"description\": {Str(sequence.Description)},\n");
-        b.Append($"  \"origin\": {Str(sequence.Origin)},\n");
+        // One line each, as the reader takes them: a line break in a generated description becomes a space.
+        b.Append($"  \"description\": {Str(OneLine(sequence.Description))},\n");
+        b.Append($"  \"origin\": {Str(OneLine(sequence.Origin))},\n");
         b.Append("  \"cluster\": {\n");
         b.Append($"    \"members\": {Num(c.Members)},\n");
         b.Append($"    \"ttl\": {Num(c.Ttl)},\n");

@@ -30,9 +30,9 @@ internal static class StepSchema
             r => new CreateSlot(r.Slot(), r.Fields.OptionalBool(r.Element, "permanent") ?? false),
             s => s is CreateSlot { Permanent: true } c ? [("slot", Json.Str(c.SlotName)), ("permanent", "true")] : [("slot", Json.Str(s.Slot!))]),
         new(StepKinds.DropSlot, SlotField, r => new DropSlot(r.Slot()), s => [("slot", Json.Str(s.Slot!))]),
-        new(StepKinds.Write, ["rows"], r => new Faults.Write(r.Fields.RequiredPositiveInt(r.Element, "rows")), s => [("rows", Json.Num(((Faults.Write)s).Rows))]),
+        new(StepKinds.Write, ["rows"], r => new Faults.Write(r.Fields.RequiredInt(r.Element, "rows", 1, SequenceBounds.MaxRowsPerWrite)), s => [("rows", Json.Num(((Faults.Write)s).Rows))]),
         new(StepKinds.Consume, SlotField, r => new Consume(r.Slot()), s => [("slot", Json.Str(s.Slot!))]),
-        new(StepKinds.AdvanceWal, ["bytes"], r => new AdvanceWal(r.Fields.RequiredPositiveLong(r.Element, "bytes")), s => [("bytes", Json.Num(((AdvanceWal)s).Bytes))]),
+        new(StepKinds.AdvanceWal, ["bytes"], r => new AdvanceWal(r.Fields.RequiredLong(r.Element, "bytes", 1, SequenceBounds.MaxAdvanceWalBytes)), s => [("bytes", Json.Num(((AdvanceWal)s).Bytes))]),
         new(StepKinds.Checkpoint, [], _ => new Checkpoint(), _ => []),
         new(StepKinds.Switchover, ["from", "to"],
             r => new Switchover(r.Member("from"), r.Element.TryGetProperty("to", out _) ? r.Member("to") : null),
@@ -48,7 +48,7 @@ internal static class StepSchema
         new(StepKinds.PatchConfig, ConfigPatchFields.Names, r => new PatchConfig(ReadPatch(r)), s => WritePatch(((PatchConfig)s).Patch)),
         new(StepKinds.Reconcile, ["slot", "last_confirmed", "timeline"], ReadReconcile, WriteReconcile),
         new(StepKinds.Settle, [], _ => new Settle(), _ => []),
-        new(StepKinds.Wait, ["seconds"], r => new Wait(r.Fields.RequiredPositiveInt(r.Element, "seconds")), s => [("seconds", Json.Num(((Wait)s).Seconds))]),
+        new(StepKinds.Wait, ["seconds"], r => new Wait(r.Fields.RequiredInt(r.Element, "seconds", 1, SequenceBounds.MaxWaitSeconds)), s => [("seconds", Json.Num(((Wait)s).Seconds))]),
     ];
 
     private static readonly Dictionary<string, StepSchemaEntry> ByKind = All.ToDictionary(e => e.Kind, StringComparer.Ordinal);
@@ -63,14 +63,10 @@ internal static class StepSchema
     {
         var slot = r.Slot();
         var lastConfirmed = r.Fields.OptionalLsn(r.Element, "last_confirmed");
-        var timeline = r.Fields.OptionalInt(r.Element, "timeline");
+        var timeline = r.Fields.OptionalInt(r.Element, "timeline", 1, SequenceBounds.MaxTimeline);
         if (timeline is not null && lastConfirmed is null)
         {
             throw r.Fields.Error("field 'timeline' needs 'last_confirmed'");
-        }
-        if (timeline is < 1)
-        {
-            throw r.Fields.Error($"field 'timeline' must be >= 1, found {timeline}");
         }
         return new Reconcile(slot, lastConfirmed, timeline);
     }
@@ -97,8 +93,8 @@ internal static class StepSchema
             object? value = field.Kind switch
             {
                 PatchValueKind.Slots => r.Fields.OptionalSlots(r.Element, field.Name),
-                PatchValueKind.Int => r.Fields.OptionalInt(r.Element, field.Name),
-                PatchValueKind.Long => r.Fields.OptionalLong(r.Element, field.Name),
+                PatchValueKind.Int => r.Fields.OptionalInt(r.Element, field.Name, (int)field.Min, (int)field.Max),
+                PatchValueKind.Long => r.Fields.OptionalLong(r.Element, field.Name, field.Min, field.Max),
                 PatchValueKind.SynchronousMode => r.Fields.OptionalSynchronousMode(r.Element, field.Name),
                 _ => throw new InvalidOperationException($"patch field kind {field.Kind}"),
             };
@@ -107,6 +103,8 @@ internal static class StepSchema
                 patch = field.Set(patch, value);
             }
         }
+        // A misspelt field is named, not reported as a patch that changes nothing.
+        r.Fields.RejectUnknown(r.Element, ["kind", .. ConfigPatchFields.Names], $"step '{StepKinds.PatchConfig}'");
         if (patch.ToString().Length == 0)
         {
             throw r.Fields.Error($"patch-config changes nothing (set one of: {string.Join(", ", ConfigPatchFields.Names)})");

@@ -109,7 +109,7 @@ public sealed class SequenceFileTests
     [InlineData("{\"kind\": \"reconcile\", \"slot\": \"s1\", \"timeline\": 2}", "step 1: field 'timeline' needs 'last_confirmed'")]
     [InlineData("{\"kind\": \"create-slot\", \"slot\": \"S1; drop\"}", "step 1: invalid slot name 'S1; drop'")]
     [InlineData("{\"kind\": \"write\", \"rows\": \"5\"}", "step 1: field 'rows' must be a number, found a string")]
-    [InlineData("{\"kind\": \"write\", \"rows\": 0}", "step 1: field 'rows' must be > 0")]
+    [InlineData("{\"kind\": \"write\", \"rows\": 0}", "step 1: field 'rows' must be a whole number from 1 to 100000, found 0")]
     [InlineData("{\"kind\": \"patch-config\"}", "step 1: patch-config changes nothing")]
     [InlineData("{\"kind\": \"patch-config\", \"synchronous_mode\": \"maybe\"}", "step 1: field 'synchronous_mode' is 'maybe'")]
     [InlineData("\"kill pg2\"", "step 1: a step must be a JSON object")]
@@ -141,10 +141,10 @@ public sealed class SequenceFileTests
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"steps\": []}", "missing field 'cluster'")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {}}", "missing field 'steps'")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"memberz\": 3}, \"steps\": []}", "cluster: unknown field 'memberz'")]
-    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"members\": 0}, \"steps\": []}", "cluster: members must be 1..9")]
+    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"members\": 0}, \"steps\": []}", "field 'members' must be a whole number from 1 to 9, found 0")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"ttl\": 3}, \"steps\": []}", "must be at least loop_wait + retry_timeout")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"dcs\": \"zookeeper\"}, \"steps\": []}", "dcs 'zookeeper' is unknown")]
-    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"postgres\": 16}, \"steps\": []}", "cluster: postgres must be 15 or 17, got 16")]
+    [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"postgres\": 16}, \"steps\": []}", "field 'postgres' must be 15 or 17, found 16")]
     [InlineData("{\"format\": \"patroni-model/sequence@1\", \"cluster\": {\"synchronized_standby_slots\": true}, \"steps\": []}", "cluster: synchronized_standby_slots needs postgres 17")]
     public void Parse_OfABadFile_SaysWhatIsWrongInOneLine(string json, string expected)
     {
