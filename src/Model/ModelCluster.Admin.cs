@@ -19,7 +19,7 @@ public sealed partial class ModelCluster
                 continue;
             }
             var m = Inspect(name);
-            if (m.IsPrimary || !m.Streaming || m.Upstream != leader)
+            if (m.IsPrimary || !m.Streaming || m.Upstream != leader || m.StartInProgress || m.DemoteInProgress)
             {
                 continue;
             }
@@ -82,7 +82,7 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, $"{step.To} is not healthy ({Describe(step.To)})");
         }
-        if (Inspect(step.To).StartInProgress)
+        if (Inspect(step.To) is { StartInProgress: true } or { DemoteInProgress: true })
         {
             // Its REST status has no WAL position until PostgreSQL runs: Patroni counts it unreachable (api.py
             // is_failover_possible, ha.py _MemberStatus.from_api_response). Campaign seed 20261205 PostgreSQL 15 #77.
@@ -155,6 +155,10 @@ public sealed partial class ModelCluster
         {
             // POST /restart while the async executor starts PostgreSQL after a crash (ha.py: "... already in progress").
             return StepResult.Refused(step, "503 restarting after failure already in progress");
+        }
+        if (Inspect(step.Member).DemoteInProgress)
+        {
+            return StepResult.Refused(step, "503 manual failover: demote already in progress");
         }
         MemberRef(step.Member).Tell(new RestartPostgres());
         return StepResult.Ok(step);

@@ -168,6 +168,10 @@ public sealed partial class MemberActor
             return false;
         }
         Demote(key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}", graceful: true);
+        // Patroni demotes in its async executor (stop, then start as a replica): meanwhile the member answers POST /restart
+        // with 503 "demote already in progress" and has no WAL position in its status (campaign seed 20261206 PostgreSQL 15
+        // #21; seed 20261204 PostgreSQL 17 #16, #20: a switchover right after a switchover finds no good candidate).
+        _demoteUntil = Now + ModelTimings.DemoteDuration;
         _dcs.Tell(new ReleaseLease(_name, key.Candidate is null ? "switchover" : $"switchover to {key.Candidate}"));
         return true;
     }

@@ -59,6 +59,7 @@ public sealed partial class MemberActor : ReceiveActor
 
     /// <summary>Started, first HA cycle not yet done (Patroni's async executor is busy starting PostgreSQL).</summary>
     private bool _startInProgress;
+    private long _demoteUntil = -1;
     private StreamState _stream = StreamState.None;
 
     public MemberActor(string name, ModelWorld world)
@@ -325,6 +326,7 @@ public sealed partial class MemberActor : ReceiveActor
         {
             PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],
             StartInProgress = _startInProgress && !_role.Stopped,
+            DemoteInProgress = Now < _demoteUntil && !_role.Stopped,
         };
     }
 

@@ -111,6 +111,12 @@ public sealed record MemberInspection(
     /// <summary>Started and its first HA cycle not yet run: Patroni's asynchronous start ("restarting after failure") is in progress.</summary>
     public bool StartInProgress { get; init; }
 
+    /// <summary>
+    /// Demoted by a switchover and its next HA cycle not yet run: Patroni's asynchronous demotion (stop, then start as a
+    /// replica) is in progress; its REST status has no WAL position and POST /restart answers 503.
+    /// </summary>
+    public bool DemoteInProgress { get; init; }
+
     /// <summary>Accepts writes right now.</summary>
     public bool Writable => Running && !Frozen && IsPrimary && IsLeaderRole;
 }

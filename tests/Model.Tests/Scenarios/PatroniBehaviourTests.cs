@@ -240,6 +240,28 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void RightAfterASwitchover_TheOldLeaderIsStillDemoting_RestartAndSwitchingBackAreRefused_UntilItIsDone()
+    {
+        // Given a switchover from pg1 to pg2, answered
+        using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 9);
+        cluster.Ok(new Switchover("pg1", "pg2"));
+
+        // When pg1 is restarted, or switched back to, at once
+        var restart = cluster.Apply(new Restart("pg1"));
+        var back = cluster.Apply(new Switchover("pg2", "pg1"));
+
+        // Then both are refused: Patroni's demotion (stop, start as a replica) is still running on pg1
+        Assert.Equal(StepStatus.Refused, restart.Status);
+        Assert.Contains("demote already in progress", restart.Detail, StringComparison.Ordinal);
+        Assert.Equal(StepStatus.Refused, back.Status);
+
+        // And once it is done, switching back goes through
+        cluster.Ok(new Wait(2));
+        cluster.Ok(new Switchover("pg2", "pg1"));
+        Assert.Equal("pg1", cluster.Observe().Leader);
+    }
+
+    [Fact]
     public void SwitchoverToAFrozenOrStoppedCandidate_IsRefused_AndWithoutCandidatesToo()
     {
         using var cluster = fixture.Runtime.CreateCluster(ClusterConfig.Default, 9);
