@@ -318,7 +318,8 @@ public sealed partial class MemberActor : ReceiveActor
             _pg.History,
             _pg.EndLsn,
             _stream.Upstream,
-            _stream.Streaming,
+            // (a member still demoting restarts PostgreSQL as a replica: it streams once that is done, so a settle waits)
+            _stream.Streaming && Now >= _demoteUntil,
             _pg.SyncStandby,
             [.. _pg.Slots.Values.Select(Row)],
             withRows ? _pg.Rows : RowIds.Empty,
