@@ -160,6 +160,11 @@ public sealed partial class ModelCluster
         {
             return StepResult.Refused(step, "503 manual failover: demote already in progress");
         }
+        if (Inspect(step.Member).PromoteInProgress)
+        {
+            // Patroni 3.0.2's promote task in the async executor (campaign seed 20261204 PostgreSQL 15 #26).
+            return StepResult.Refused(step, "503 promote already in progress");
+        }
         MemberRef(step.Member).Tell(new RestartPostgres());
         return StepResult.Ok(step);
     }

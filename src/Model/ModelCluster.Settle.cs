@@ -16,7 +16,12 @@ public sealed partial class ModelCluster
             var problem = Unsettled();
             if (problem is null)
             {
-                return StepResult.Ok(step, $"settled in {_world.Now - start} ms");
+                // As the real settle: one more Patroni cycle (loop_wait + 0.5 s) once stable, so a slot-state reload that
+                // a just-created physical slot or a permanent-slots change scheduled has happened (unknown slots dropped).
+                var stable = _world.Now - start;
+                _world.Clock.Advance(SettleTail);
+                ThrowIfActorFailed();
+                return StepResult.Ok(step, $"settled in {stable} ms (then {SettleTail} ms more)");
             }
             if (_world.Now >= deadline)
             {
@@ -26,6 +31,9 @@ public sealed partial class ModelCluster
             ThrowIfActorFailed();
         }
     }
+
+    /// <summary>The real settle's last wait: one Patroni cycle and half a second (<c>PatroniCluster.SettleAsync</c>).</summary>
+    private long SettleTail => Config.Timings.LoopWait * 1000L + 500;
 
     /// <summary>Null when there is exactly one leader and every running, reachable member streams from it on its timeline and has replayed its WAL.</summary>
     internal string? Unsettled()

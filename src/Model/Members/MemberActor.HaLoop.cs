@@ -73,8 +73,11 @@ public sealed partial class MemberActor
         _ha = _ha with { InFlight = false };
         _startInProgress = false;
         _config = view.Config;
-        RunSlotPass();
-        ReloadIfPermanentSlotsChanged();
+        if (!PromoteTaskRunning)
+        {
+            RunSlotPass();
+            ReloadIfPermanentSlotsChanged();
+        }
         if (_role.IsLeader)
         {
             LeaderCycle(view);
@@ -145,8 +148,13 @@ public sealed partial class MemberActor
 
     private void LeaderDuties(DcsView view)
     {
+        if (PromoteTaskRunning)
+        {
+            return;
+        }
         EnsurePhysicalSlots(view);
         EnsurePermanentSlots();
+        StartCheckpointAfterPromote();
         ManageSync(view);
     }
 
@@ -329,21 +337,50 @@ public sealed partial class MemberActor
             _pg.Slots.Remove(slot.Name);
             Record(ModelEventKinds.SlotDropped, $"{slot.Name} (copy not ready when promoted: lost)");
         }
-        // Patroni's first cycle as leader (the promotion wakes it) runs a slot pass: a reload scheduled while a standby
-        // happens now, and it creates the members' physical slots, which schedules the next one (Patroni 4: at once;
-        // Patroni 3.0.2: in the cycle the post-promote CHECKPOINT wakes, ModelTimings.CheckpointAfterPromote later).
-        RunSlotPass();
-        EnsurePhysicalSlots(view);
-        if (_config.NewLeaderDropsUnknownSlotsAtOnce)
-        {
-            RunSlotPass();
-        }
-        EnsurePermanentSlots();
         Become(Leading);
         Record(ModelEventKinds.Writable, $"tl {newTimeline}");
-        _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(newTimeline));
         _client.Tell(new LeaderPromoted(_name, _pg.Rows));
-        ManageSync(view);
+        if (_config.NewLeaderDropsUnknownSlotsAtOnce)
+        {
+            // Patroni 4's first cycle as leader runs a slot pass at once: a reload scheduled while a standby happens now,
+            // it creates the members' physical slots, and the reload that schedules happens in the same pass (measured).
+            RunSlotPass();
+            EnsurePhysicalSlots(view);
+            RunSlotPass();
+            EnsurePermanentSlots();
+            _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(newTimeline));
+            ManageSync(view);
+            return;
+        }
+        // Patroni 3.0.2 promotes in its async executor (postgresql promote: pg_ctl promote, then _wait_promote polls
+        // pg_controldata once a second for loop_wait seconds). While it runs, a cycle only updates the leader lock
+        // ("updated leader lock during promote"): no slot pass, no synchronous standby, no physical slots. With loop_wait
+        // 2 or more the second poll sees the server in production and wakes the loop; with loop_wait 1 the task ends after
+        // its one poll without a wake, and the first slot pass is the regular cycle after it (campaign seed 20261206 #77:
+        // the promotion at 0 s, a busy cycle at 1.0 s, the pass that dropped the unknown slots at 2.07 s). That pass reloads
+        // the slot state (unknown slots dropped) and creates the physical slots, which schedules the next reload; the
+        // CHECKPOINT it starts (rewind.py ensure_checkpoint_after_promote) wakes the loop again when it returns.
+        _promoteTaskUntil = Now + ModelTimings.PromoteTask;
+        _checkpointAfterPromoteDue = true;
+        ScheduleSlotReload("promotion");
+        if (_config.Timings.LoopWait >= 2)
+        {
+            _world.Clock.Schedule(ModelTimings.PromoteTaskWake, Self, new PromoteCheckpointDone(newTimeline));
+        }
+    }
+
+    /// <summary>Patroni 3.0.2's promote task still runs in the async executor: a cycle renews the lock and does nothing else.</summary>
+    private bool PromoteTaskRunning => _role.IsLeader && Now <= _promoteTaskUntil;
+
+    /// <summary>The first leader cycle after the promote task starts the post-promote CHECKPOINT, whose return wakes the loop.</summary>
+    private void StartCheckpointAfterPromote()
+    {
+        if (!_checkpointAfterPromoteDue)
+        {
+            return;
+        }
+        _checkpointAfterPromoteDue = false;
+        _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(_pg.Timeline));
     }
 
     private void Demote(string reason, bool graceful)

@@ -339,6 +339,13 @@ public sealed partial class MemberActor
         {
             _syncHandedOver = false;
         }
+        if (pick is not null && pick == current && !CaughtUp(pick))
+        {
+            // A standby's feedback (wal_receiver_status_interval, and after every flush) keeps the leader's view of its
+            // replay current; without it a standby picked while WAL was still on its way (replication delay) would never
+            // count as caught up, and /sync would never name it.
+            _peers[pick].Tell(new ReportReplay(_name));
+        }
         var keyStandby = pick is not null && (pick == _syncKeyStandby || CaughtUp(pick)) ? pick : null;
         _syncKeyStandby = keyStandby;
         // Patroni 3.0.2 leaves a missing /sync missing until it can name a standby (allow_promote empty: nothing written).

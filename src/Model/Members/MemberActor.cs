@@ -60,6 +60,12 @@ public sealed partial class MemberActor : ReceiveActor
     /// <summary>Started, first HA cycle not yet done (Patroni's async executor is busy starting PostgreSQL).</summary>
     private bool _startInProgress;
     private long _demoteUntil = -1;
+
+    /// <summary>Patroni 3.0.2: until when the async executor runs the promote task (see <c>Promote</c>); -1 none.</summary>
+    private long _promoteTaskUntil = -1;
+
+    /// <summary>Promoted (Patroni 3.0.2), the post-promote CHECKPOINT not started yet.</summary>
+    private bool _checkpointAfterPromoteDue;
     private StreamState _stream = StreamState.None;
 
     public MemberActor(string name, ModelWorld world)
@@ -328,6 +334,7 @@ public sealed partial class MemberActor : ReceiveActor
             PhysicalSlots = _role.IsLeader ? _physicalSlots ?? [] : [],
             StartInProgress = _startInProgress && !_role.Stopped,
             DemoteInProgress = Now < _demoteUntil && !_role.Stopped,
+            PromoteInProgress = PromoteTaskRunning && !_role.Stopped,
         };
     }
 

@@ -117,6 +117,9 @@ public sealed record MemberInspection(
     /// </summary>
     public bool DemoteInProgress { get; init; }
 
+    /// <summary>Patroni 3.0.2's promote task still runs: POST /restart answers 503 "promote already in progress".</summary>
+    public bool PromoteInProgress { get; init; }
+
     /// <summary>Accepts writes right now.</summary>
     public bool Writable => Running && !Frozen && IsPrimary && IsLeaderRole;
 }

@@ -88,12 +88,23 @@ public static class ModelTimings
     public const long RestStatusTimeout = 2_000;
 
     /// <summary>
-    /// After a promotion Patroni runs a CHECKPOINT in a thread and wakes its HA loop when it returns (rewind.py
-    /// ensure_checkpoint_after_promote); the CHECKPOINT waits for the end-of-recovery one. Measured on a real cluster
-    /// (PostgreSQL 15, Patroni 3.0.2): the woken cycle runs 1.16 s after "promoted self to leader", whatever loop_wait is, and
-    /// its slot pass drops the unknown slots the promotion's physical-slot pass scheduled (campaign seed 20261205 #24).
+    /// Patroni 3.0.2's promote task: pg_ctl promote, then pg_controldata polled once a second (postgresql/__init__.py
+    /// _wait_promote, polling_loop(loop_wait)). The first poll comes too early; the task ends after its 1 s sleep.
     /// </summary>
-    public const long CheckpointAfterPromote = 1_150;
+    public const long PromoteTask = 1_000;
+
+    /// <summary>
+    /// With loop_wait 2 or more, the second poll finds the server in production and the task wakes the HA loop. Measured
+    /// on a real cluster (PostgreSQL 15, Patroni 3.0.2): the woken cycle runs 1.16 s after "promoted self to leader", and
+    /// its slot pass drops the unknown slots (campaign seed 20261205 #24).
+    /// </summary>
+    public const long PromoteTaskWake = 1_150;
+
+    /// <summary>
+    /// The first leader cycle after the promote task starts a CHECKPOINT in a thread, which wakes the HA loop when it
+    /// returns (rewind.py ensure_checkpoint_after_promote); the woken cycle runs that cycle's scheduled reload.
+    /// </summary>
+    public const long CheckpointAfterPromote = 150;
 
     /// <summary>
     /// A replica whose etcd watch the leader key's expiry ended runs its cycle within this many ms (etcd notifies the

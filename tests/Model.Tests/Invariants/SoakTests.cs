@@ -58,7 +58,7 @@ public sealed class SoakTests(ModelFixture fixture) : IClassFixture<ModelFixture
                 }
             }
             var settle = cluster.Apply(new Settle());
-            Assert.True(settle.Status == StepStatus.Ok, Context(settle.Step));
+            Assert.True(settle.Status == StepStatus.Ok, $"{settle.Detail}; {Context(settle.Step)}");
             cluster.Apply(new Write(1));
             cluster.Apply(new Settle());
             cluster.Apply(new Wait(1));

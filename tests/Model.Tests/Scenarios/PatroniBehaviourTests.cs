@@ -27,8 +27,10 @@ public sealed class PatroniBehaviourTests(ModelFixture fixture) : IClassFixture<
         // When pg1 switches over to pg2 and WAL moves on
         cluster.Ok(new Switchover("pg1", "pg2"));
         cluster.Ok(new Write(2));
+        cluster.Ok(new Wait(cluster.Config.LoopWait));
 
-        // Then the unready copy was lost, Patroni re-created the slot at the promotion's LSN, and EnsureSlot finds it ahead: a gap
+        // Then the unready copy was lost, Patroni re-created the slot in its first slot pass after the promote task, and
+        // EnsureSlot finds it ahead: a gap
         Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("not ready", StringComparison.Ordinal));
         Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotCreated && e.Detail.Contains("missing on the leader", StringComparison.Ordinal) && e.Member == "pg2");
         var report = cluster.Reconciled("s1");

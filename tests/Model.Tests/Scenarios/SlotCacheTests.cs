@@ -31,7 +31,7 @@ public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFi
         Assert.Contains(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
         cluster.Ok(new Wait(cluster.Config.LoopWait + 1));
         Assert.DoesNotContain(cluster.Observe().LeaderMember!.Slots, s => s.Name == "s1");
-        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped && e.Detail.Contains("physical slot created", StringComparison.Ordinal));
+        Assert.Contains(cluster.Trace, e => e.Kind == ModelEventKinds.SlotDropped && e.Member == "pg2" && e.Detail.StartsWith("s1 (unknown slot on reload", StringComparison.Ordinal));
 
         // And one re-created after that reload stays: nothing schedules another
         cluster.Ok(new Reconcile("s1"));
@@ -129,5 +129,28 @@ public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFi
         cluster.Ok(new Settle());
         var leader = cluster.Observe().Leader;
         Assert.True(leader is not null && leader != "pg1", $"expected a replica to lead, found {leader ?? "none"}{cluster.Why()}");
+    }
+
+    [Fact]
+    public void SlotsCreatedRightAfterAFailover_OnPatroni3_AreGoneAfterASettle()
+    {
+        // Given ttl 6, loop_wait 1, an unprotected slot s1 and a manual failover to pg3 (campaign seed 20261206, PostgreSQL 15 #77)
+        var config = ClusterConfig.Default with { Ttl = 6, LoopWait = 1, RetryTimeout = 2 };
+        using var cluster = fixture.Runtime.CreateCluster(config, ModelCluster.DefaultSeed);
+        cluster.Ok(new CreateSlot("s3"));
+        cluster.Ok(new Reconcile("s1"));
+        cluster.Ok(new Write(1));
+        cluster.Ok(new AdvanceWal(8192));
+        cluster.Ok(new Checkpoint());
+        cluster.Ok(new Failover("pg3"));
+
+        // When slots are created on the new leader at once, and the cluster settles
+        cluster.Ok(new CreateSlot("s2"));
+        cluster.Ok(new Reconcile("s1"));
+        cluster.Ok(new Settle());
+
+        // Then the new leader's reload, scheduled by creating the members' physical slots, has dropped both
+        var slots = cluster.Observe().LeaderMember!.Slots.Select(s => s.Name).ToList();
+        Assert.True(slots.Count == 0, $"slots on the leader: {string.Join(",", slots)}{cluster.Why()}");
     }
 }

@@ -167,4 +167,23 @@ public sealed class SyncStandbyHandOverTests(ModelFixture fixture) : IClassFixtu
         cluster.Ok(new Wait(config.Ttl + 2 * config.LoopWait));
         Assert.Equal(StepStatus.Ok, cluster.Apply(new Write(1)).Status);
     }
+
+    [Fact]
+    public void FrozenSynchronousStandby_StaysStandbyWhileItsMemberKeyLives_SoCommitsWait()
+    {
+        // Given PostgreSQL 17 (Patroni 4: ttl raised to 20 s) in strict synchronous mode with pg3 the synchronous standby
+        var config = ClusterConfig.Default with
+        {
+            PostgresMajor = 17, SynchronousMode = SynchronousMode.Strict, SynchronizedStandbySlots = true, Ttl = 10, LoopWait = 2, RetryTimeout = 4,
+        };
+        using var cluster = fixture.Runtime.CreateCluster(config, ModelCluster.DefaultSeed, new ModelOptions { PreferredSyncStandby = "pg3" });
+
+        // When pg3 is frozen and six rows are written (campaign seed 20261206, PostgreSQL 17, sequence 16)
+        cluster.Ok(new Freeze("pg3"));
+        var write = cluster.Apply(new Write(6));
+
+        // Then the first commits wait for pg3 until their 5 s timeout: its walsender is still listed and its member key
+        // lives 20 s (sync.py current_state), so Patroni keeps it synchronous until the key expires
+        Assert.True(write.Status == StepStatus.Failed, $"expected cancelled commits, got {write}{cluster.Why()}");
+    }
 }
