@@ -348,7 +348,7 @@ public sealed partial class MemberActor
             EnsurePhysicalSlots(view);
             RunSlotPass();
             EnsurePermanentSlots();
-            _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(newTimeline));
+            _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteWake(newTimeline));
             ManageSync(view);
             return;
         }
@@ -365,7 +365,7 @@ public sealed partial class MemberActor
         ScheduleSlotReload("promotion");
         if (_config.Timings.LoopWait >= 2)
         {
-            _world.Clock.Schedule(ModelTimings.PromoteTaskWake, Self, new PromoteCheckpointDone(newTimeline));
+            _world.Clock.Schedule(ModelTimings.PromoteTaskWake, Self, new PromoteWake(newTimeline));
         }
     }
 
@@ -380,7 +380,7 @@ public sealed partial class MemberActor
             return;
         }
         _checkpointAfterPromoteDue = false;
-        _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteCheckpointDone(_pg.Timeline));
+        _world.Clock.Schedule(ModelTimings.CheckpointAfterPromote, Self, new PromoteWake(_pg.Timeline));
     }
 
     private void Demote(string reason, bool graceful)

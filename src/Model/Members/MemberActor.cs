@@ -136,7 +136,7 @@ public sealed partial class MemberActor : ReceiveActor
                 RunCycle(woken: true);
             }
         });
-        Receive<PromoteCheckpointDone>(m =>
+        Receive<PromoteWake>(m =>
         {
             if (_role.IsLeader && _pg.IsPrimary && _pg.Timeline == m.Timeline && !_ha.InFlight && !_ha.Blocked)
             {

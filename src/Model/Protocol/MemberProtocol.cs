@@ -12,10 +12,11 @@ internal sealed record HaTick(long Generation);
 internal sealed record WakeUp(string Reason);
 
 /// <summary>
-/// The CHECKPOINT Patroni issues from a thread after a promotion finished (rewind.py ensure_checkpoint_after_promote): it
-/// wakes the HA loop, which runs a cycle of the leader of <paramref name="Timeline"/> at once.
+/// What wakes the HA loop after a promotion: Patroni 3.0.2's promote task ending (loop_wait 2 or more), or the CHECKPOINT
+/// Patroni issues from a thread after it (rewind.py ensure_checkpoint_after_promote) returning. The loop runs a cycle of
+/// the leader of <paramref name="Timeline"/> at once.
 /// </summary>
-internal sealed record PromoteCheckpointDone(int Timeline);
+internal sealed record PromoteWake(int Timeline);
 
 /// <summary>The DCS call of a cut-off member gave up after retry_timeout.</summary>
 internal sealed record DcsTimedOut(long Generation);

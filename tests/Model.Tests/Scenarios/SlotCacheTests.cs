@@ -149,7 +149,8 @@ public sealed class SlotCacheTests(ModelFixture fixture) : IClassFixture<ModelFi
         cluster.Ok(new Reconcile("s1"));
         cluster.Ok(new Settle());
 
-        // Then the new leader's reload, scheduled by creating the members' physical slots, has dropped both
+        // Then the new leader's first slot pass after its promote task (2 s after the promotion with loop_wait 1) has
+        // reloaded the slot state and dropped both
         var slots = cluster.Observe().LeaderMember!.Slots.Select(s => s.Name).ToList();
         Assert.True(slots.Count == 0, $"slots on the leader: {string.Join(",", slots)}{cluster.Why()}");
     }
